@@ -1,0 +1,44 @@
+"""The exceptions telex raises, all under one root.
+
+    TelexError
+     ├── ConfigError        bad or missing configuration: stops the process with a one-line reason
+     ├── BrokerError        the local Kafka broker could not be fetched, started or reached
+     ├── FeedError          one feed failed (fetch or parse); the poller counts it and carries on
+     │    └── ParseError    the body could not be read as any supported feed format
+     ├── MessageError       one Kafka message is unusable (bad JSON, wrong schema): sent to the DLQ
+     └── TaxonomyError      the taxonomy file is invalid (names the file, topic and key)
+
+Errors of libraries below (aiohttp, aiokafka, pydantic) are translated once, where they are
+called, and carry the context a user needs (feed id, URL, topic, partition, offset).
+"""
+
+from __future__ import annotations
+
+
+class TelexError(Exception):
+    """Root of every error telex raises on purpose."""
+
+
+class ConfigError(TelexError):
+    """Configuration is invalid; the message names the key and what to change."""
+
+
+class BrokerError(TelexError):
+    """The Kafka broker could not be fetched, started or reached."""
+
+
+class FeedError(TelexError):
+    """A feed could not be fetched or parsed; other feeds are not affected."""
+
+    def __init__(self, message: str, *, feed_id: str | None = None, url: str | None = None):
+        super().__init__(message)
+        self.feed_id = feed_id
+        self.url = url
+
+
+class MessageError(TelexError):
+    """A Kafka message cannot be processed; it belongs in the dead-letter topic."""
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(message)
+        self.reason = reason

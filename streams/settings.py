@@ -1,0 +1,220 @@
+"""One typed, frozen settings object, loaded once per process.
+
+Sources, strongest first: ``TELEX_*`` environment variables, then the YAML config file
+(``--config`` or ``TELEX_CONFIG``), then the defaults below. Nested keys use one underscore
+after the section name: ``TELEX_KAFKA_BOOTSTRAP`` sets ``kafka.bootstrap``.
+Nothing else in telex reads the environment.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from streams.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path("var")
+_FEED_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(_Section):
+    """Where the cluster is and how to authenticate; secrets never print."""
+
+    bootstrap: str = "127.0.0.1:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_key_password: SecretStr | None = None
+    partitions: int = Field(default=8, ge=1, le=1024)
+    replication_factor: int = Field(default=1, ge=1, le=16)
+
+    @field_validator("bootstrap")
+    @classmethod
+    def _bootstrap_has_ports(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"expected host:port[,host:port...], got {value!r}")
+        return value
+
+
+class TopicSettings(_Section):
+    """Topic names; every name below is prefixed with ``prefix`` and a dot."""
+
+    prefix: str = "telex"
+    raw: str = "items.raw"
+    enriched: str = "items.enriched"
+    dlq: str = "dlq"
+    feeds_state: str = "feeds.state"
+    fingerprinted: str = "items.fingerprinted"
+    tags: str = "tags"
+    per_tag_topics: bool = True
+
+
+class FeedSettings(_Section):
+    """One feed to poll."""
+
+    id: str
+    url: str
+    interval_seconds: float = Field(default=300.0, ge=1.0, le=86400.0)
+    language: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_slug(cls, value: str) -> str:
+        if not _FEED_ID.match(value):
+            raise ValueError("feed id must be a lower-case slug: a-z, 0-9, '.', '_', '-'")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("feed url must start with http:// or https://")
+        return value
+
+
+class PollerSettings(_Section):
+    """The feed poller and its politeness rules."""
+
+    feeds: tuple[FeedSettings, ...] = ()
+    contact_url: str = "https://github.com/telex-news/telex"
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=20.0, gt=0)
+    total_timeout: float = Field(default=60.0, gt=0)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_items_per_poll: int = Field(default=500, ge=1)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    per_host_concurrency: int = Field(default=2, ge=1)
+    max_concurrency: int = Field(default=100, ge=1)
+    allow_private_addresses: bool = False
+    backoff_base_seconds: float = Field(default=30.0, gt=0)
+    backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+
+    @field_validator("feeds")
+    @classmethod
+    def _feed_ids_unique(cls, feeds: tuple[FeedSettings, ...]) -> tuple[FeedSettings, ...]:
+        seen: set[str] = set()
+        for feed in feeds:
+            if feed.id in seen:
+                raise ValueError(f"duplicate feed id {feed.id!r}")
+            seen.add(feed.id)
+        return feeds
+
+
+class WorkerSettings(_Section):
+    """The Faust worker: dedup, tagging, enrichment."""
+
+    app_id: str = "telex"
+    taxonomy_path: Path | None = None
+    languages: tuple[str, ...] = ("fr", "de", "en")
+    dedup_window_seconds: float = Field(default=48 * 3600.0, gt=0)
+    near_duplicates: Literal["annotate", "drop"] = "annotate"
+    store: str = "rocksdb://"
+    data_dir: Path = DEFAULT_DATA_DIR / "worker"
+    web_port: int = Field(default=6066, ge=0, le=65535)
+    web_host: str = "127.0.0.1"
+
+
+class MetricsSettings(_Section):
+    """Where the poller serves /metrics, /healthz and /readyz (the worker uses worker.web_*)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65535)
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class Settings(BaseSettings):
+    """Everything telex reads from its configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TELEX_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        frozen=True,
+        extra="forbid",
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicSettings = TopicSettings()
+    poller: PollerSettings = PollerSettings()
+    worker: WorkerSettings = WorkerSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    log: LogSettings = LogSettings()
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's content arrives through init_settings (see load_settings), so the
+        # environment must come first to win over it.
+        return (env_settings, init_settings)
+
+
+def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
+    """Read the config file (if any) and the environment; raise ConfigError naming the key."""
+    file_values = _read_config_file(config_path) if config_path else {}
+    merged = _deep_merge(file_values, overrides)
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_path)) from None
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        values = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of sections at the top")
+    return values
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    where = f" in {path}" if path else ""
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"invalid setting {key!r}{where}: {first['msg']}{more}"
