@@ -1,0 +1,279 @@
+"""The events telex writes and reads, one model per schema file in this folder.
+
+Models are frozen dataclasses; ``encode`` turns any of them into JSON bytes (orjson serialises
+dataclasses natively) and ``decode_raw_item`` & co. validate incoming bytes against the JSON
+Schema before building a model, so a bad message fails with the reason, never half-read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import fastjsonschema
+import orjson
+
+RAW_ITEM_SCHEMA = "telex.raw-item/1"
+ENRICHED_ITEM_SCHEMA = "telex.enriched-item/1"
+DLQ_SCHEMA = "telex.dlq/1"
+FINGERPRINTED_ITEM_SCHEMA = "telex.fingerprinted-item/1"
+FEED_STATE_SCHEMA = "telex.feed-state/1"
+
+SCHEMA_FILES = {
+    RAW_ITEM_SCHEMA: "raw-item.v1.json",
+    ENRICHED_ITEM_SCHEMA: "enriched-item.v1.json",
+    DLQ_SCHEMA: "dlq.v1.json",
+    FINGERPRINTED_ITEM_SCHEMA: "fingerprinted-item.v1.json",
+    FEED_STATE_SCHEMA: "feed-state.v1.json",
+}
+
+DedupStatus = Literal["new", "update", "duplicate", "near_duplicate"]
+
+
+class SchemaViolation(ValueError):
+    """Bytes that are not JSON, or JSON that does not match its schema."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """A new item or a revision, as the poller publishes it (raw-item.v1.json)."""
+
+    event_id: str
+    item_id: str
+    revision: int
+    feed_id: str
+    feed_url: str
+    source_format: str
+    title: str
+    summary: str
+    fetched: str
+    content_hash: str
+    previous_content_hash: str | None = None
+    guid: str | None = None
+    url: str | None = None
+    link: str | None = None
+    summary_html: str | None = None
+    language: str | None = None
+    authors: tuple[str, ...] = ()
+    published: str | None = None
+    updated: str | None = None
+    schema: str = RAW_ITEM_SCHEMA
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RawItem:
+        values = dict(data)
+        values["authors"] = tuple(values.get("authors", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    term: str
+    field: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class TagInfo:
+    topic: str
+    score: float
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DedupInfo:
+    status: DedupStatus
+    story_id: str
+    duplicate_of: str | None
+    similarity: float | None
+    method: str | None
+    revision: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Processing:
+    raw_received_at: str
+    enriched_at: str
+    worker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichedItem:
+    """A raw item with its dedup verdict and topic tags (enriched-item.v1.json)."""
+
+    event_id: str
+    item: RawItem
+    language: str | None
+    language_source: Literal["declared", "detected"] | None
+    dedup: DedupInfo
+    tags: tuple[TagInfo, ...]
+    taxonomy_version: str
+    processing: Processing
+    schema: str = ENRICHED_ITEM_SCHEMA
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EnrichedItem:
+        return cls(
+            event_id=data["event_id"],
+            item=RawItem.from_dict(data["item"]),
+            language=data["language"],
+            language_source=data.get("language_source"),
+            dedup=DedupInfo(**data["dedup"]),
+            tags=tuple(_tag_from_dict(tag) for tag in data["tags"]),
+            taxonomy_version=data["taxonomy_version"],
+            processing=Processing(**data["processing"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintedItem:
+    """Internal hop between the tagging and the dedup stage (fingerprinted-item.v1.json)."""
+
+    item: RawItem
+    language: str | None
+    language_source: Literal["declared", "detected"] | None
+    tags: tuple[TagInfo, ...]
+    taxonomy_version: str
+    fingerprint: dict[str, Any]
+    raw_received_at: str
+    schema: str = FINGERPRINTED_ITEM_SCHEMA
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FingerprintedItem:
+        return cls(
+            item=RawItem.from_dict(data["item"]),
+            language=data["language"],
+            language_source=data.get("language_source"),
+            tags=tuple(_tag_from_dict(tag) for tag in data["tags"]),
+            taxonomy_version=data["taxonomy_version"],
+            fingerprint=data["fingerprint"],
+            raw_received_at=data["raw_received_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSource:
+    topic: str
+    partition: int
+    offset: int
+    key_base64: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message the worker could not process, with why and where from (dlq.v1.json)."""
+
+    reason: str
+    error: str
+    source: MessageSource
+    original_base64: str
+    original_size: int
+    failed_at: str
+    schema: str = DLQ_SCHEMA
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the poller remembers of one feed (feed-state.v1.json); compacted topic, key = feed id."""
+
+    feed_id: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    items: dict[str, str] = field(default_factory=dict)  # item_id -> content_hash
+    revisions: dict[str, int] = field(default_factory=dict)  # item_id -> last revision
+    urls: dict[str, str] = field(default_factory=dict)  # canonical url -> item_id
+    failures: int = 0
+    gone: bool = False
+    last_success_at: float | None = None
+    schema: str = FEED_STATE_SCHEMA
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeedState:
+        return cls(**data)
+
+
+def encode(model: Any) -> bytes:
+    """JSON bytes of any model above."""
+    return orjson.dumps(model)
+
+
+def decode_raw_item(value: bytes) -> RawItem:
+    return RawItem.from_dict(_decode(value, RAW_ITEM_SCHEMA))
+
+
+def decode_enriched_item(value: bytes) -> EnrichedItem:
+    return EnrichedItem.from_dict(_decode(value, ENRICHED_ITEM_SCHEMA))
+
+
+def decode_fingerprinted_item(value: bytes) -> FingerprintedItem:
+    return FingerprintedItem.from_dict(_decode(value, FINGERPRINTED_ITEM_SCHEMA))
+
+
+def decode_feed_state(value: bytes) -> FeedState:
+    return FeedState.from_dict(_decode(value, FEED_STATE_SCHEMA))
+
+
+def decode_dead_letter(value: bytes) -> DeadLetter:
+    data = _decode(value, DLQ_SCHEMA)
+    return DeadLetter(**{**data, "source": MessageSource(**data["source"])})
+
+
+def validate(data: Any, schema_name: str) -> None:
+    """Raise SchemaViolation unless ``data`` (already parsed JSON) matches the schema."""
+    try:
+        _validator(schema_name)(data)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise SchemaViolation(f"{schema_name}: {exc.message}", reason="invalid_schema") from None
+
+
+def load_schema(schema_name: str) -> dict[str, Any]:
+    """The JSON Schema document of a schema name, as shipped in this package."""
+    return _load_schema_file(SCHEMA_FILES[schema_name])
+
+
+def _decode(value: bytes, schema_name: str) -> dict[str, Any]:
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise SchemaViolation(f"not JSON: {exc}", reason="invalid_json") from None
+    if not isinstance(data, dict):
+        raise SchemaViolation("not a JSON object", reason="invalid_schema")
+    declared = data.get("schema")
+    if declared != schema_name:
+        raise SchemaViolation(
+            f"schema {declared!r} is not {schema_name!r}", reason="unsupported_schema_version"
+        )
+    validate(data, schema_name)
+    return data
+
+
+def _tag_from_dict(data: dict[str, Any]) -> TagInfo:
+    evidence = tuple(Evidence(**item) for item in data["evidence"])
+    return TagInfo(topic=data["topic"], score=data["score"], evidence=evidence)
+
+
+@cache
+def _load_schema_file(filename: str) -> dict[str, Any]:
+    text = resources.files("schemas").joinpath(filename).read_text(encoding="utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def _resolve_local(uri: str) -> dict[str, Any]:
+    return _load_schema_file(uri.rsplit("/", 1)[-1])
+
+
+@cache
+def _validator(schema_name: str) -> Any:
+    return fastjsonschema.compile(
+        load_schema(schema_name), handlers={"https": _resolve_local}, use_formats=False
+    )
