@@ -1,0 +1,309 @@
+"""Exact and near-duplicate detection over a sliding time window.
+
+Pure logic: all state lives in an injected `DedupStore` (a dict in tests, a changelog-backed
+Faust table in the worker), so a new `Deduplicator` over the same store decides exactly as the
+old one would have. Store layout (values are orjson):
+
+- ``i:<item id>``   item record: current hash, revision, story, time, hour, verification features
+- ``h:<hash>``      item id that first had this content hash
+- ``b:<band>:<v>``  LSH bucket: ids of the latest items whose MinHash value in this band is v
+- ``c:<hour>``      number of time-index entries for that hour; ``t:<hour>:<n>`` the entries
+- ``m``             oldest hour with entries and the number of items in the window
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from agents.fingerprint import Fingerprint
+
+DedupStore = MutableMapping[str, bytes]
+
+_HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Window, LSH and verification parameters (see docs/dedup.md for how they were chosen)."""
+
+    window_seconds: float = 172800.0
+    # Word-stem Jaccard at or above which two items report the same news.
+    threshold: float = 0.24
+    # At or above this Jaccard the texts are the same apart from a correction: numbers may change.
+    near_identical: float = 0.85
+    # From this Jaccard on, entities swapped on both sides mean a reused template, not a re-summary.
+    template_floor: float = 0.3
+    # Bands used (one MinHash value each), at most fingerprint.SIGNATURE_SIZE.
+    num_perm: int = 16
+    # Items kept per LSH bucket (the latest), bounding both bucket size and candidates per item.
+    bucket_capacity: int = 8
+
+
+@dataclass(frozen=True)
+class DedupDecision:
+    """Verdict for one item.
+
+    status: "new" | "update" | "duplicate" | "near_duplicate". `drop` is True only for a
+    redelivery (same item id, same content hash): the caller counts and drops it.
+    """
+
+    status: str
+    story_id: str
+    duplicate_of: str | None
+    similarity: float | None
+    method: str | None
+    revision: int
+    drop: bool = False
+
+
+def compare(
+    a: Fingerprint, b: Fingerprint, config: DedupConfig | None = None
+) -> tuple[bool, float]:
+    """Pairwise near-duplicate verdict and word-stem Jaccard similarity."""
+    config = config or DedupConfig()
+    similarity = _jaccard(a.words, b.words)
+    if similarity >= config.near_identical:
+        return True, similarity
+    if _both_sides_differ(a.numbers, b.numbers):
+        return False, similarity
+    if similarity >= config.template_floor and _both_sides_differ(a.entities, b.entities):
+        return False, similarity
+    return similarity >= config.threshold, similarity
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
+def _both_sides_differ(a: frozenset[str], b: frozenset[str]) -> bool:
+    """True when each side has something the other lacks: a substitution, not an addition."""
+    return bool(a - b) and bool(b - a)
+
+
+class Deduplicator:
+    """Decides and records, one item at a time; state only in the store."""
+
+    def __init__(self, store: DedupStore, config: DedupConfig = DedupConfig()) -> None:
+        self._store = store
+        self._config = config
+
+    def decide(self, *, item_id: str, fingerprint: Fingerprint, event_time: float) -> DedupDecision:
+        """Classify the item against the window and record it."""
+        record = self._get(_item_key(item_id))
+        if record is not None:
+            return self._seen_item(item_id, record, fingerprint, event_time)
+        first_id = self._get(_hash_key(fingerprint.content_hash))
+        if first_id is not None:
+            story = self._story_of(first_id, default=first_id)
+            self._insert(item_id, fingerprint, event_time, story, indexed=False)
+            return DedupDecision("duplicate", story, first_id, 1.0, "content_hash", 1)
+        match = self._nearest(item_id, fingerprint, event_time)
+        if match is None:
+            self._insert(item_id, fingerprint, event_time, item_id, indexed=True)
+            return DedupDecision("new", item_id, None, None, None, 1)
+        other_id, similarity = match
+        story = self._story_of(other_id, default=other_id)
+        self._insert(item_id, fingerprint, event_time, story, indexed=True)
+        return DedupDecision("near_duplicate", story, other_id, similarity, "minhash-lsh", 1)
+
+    def expire(self, now: float) -> int:
+        """Remove items whose last hour ended a window before `now`; return how many."""
+        meta = self._meta()
+        oldest = meta["o"]
+        if oldest is None:
+            return 0
+        last_expired = int((now - self._config.window_seconds) // _HOUR) - 1
+        removed = 0
+        for hour in range(oldest, last_expired + 1):
+            removed += self._expire_hour(hour)
+        meta = self._meta()
+        meta["n"] -= removed
+        if last_expired >= oldest:
+            meta["o"] = last_expired + 1 if meta["n"] else None
+        self._put("m", meta)
+        return removed
+
+    def window_size(self) -> int:
+        """Number of items currently recorded."""
+        return int(self._meta()["n"])
+
+    # Item states ------------------------------------------------------------------------
+
+    def _seen_item(
+        self, item_id: str, record: dict[str, Any], fingerprint: Fingerprint, event_time: float
+    ) -> DedupDecision:
+        story, revision = record["s"], record["r"]
+        if record["h"] == fingerprint.content_hash:
+            return DedupDecision("duplicate", story, item_id, 1.0, "item_id", revision, drop=True)
+        self._remove_from_buckets(item_id, record)
+        hashes = [*record["hs"], fingerprint.content_hash]
+        self._write_item(item_id, fingerprint, event_time, story, revision + 1, hashes, True)
+        self._put(_hash_key(fingerprint.content_hash), item_id, only_if_absent=True)
+        return DedupDecision("update", story, item_id, None, "item_id", revision + 1)
+
+    def _insert(
+        self,
+        item_id: str,
+        fingerprint: Fingerprint,
+        event_time: float,
+        story: str,
+        *,
+        indexed: bool,
+    ) -> None:
+        self._write_item(
+            item_id, fingerprint, event_time, story, 1, [fingerprint.content_hash], indexed
+        )
+        self._put(_hash_key(fingerprint.content_hash), item_id, only_if_absent=True)
+        meta = self._meta()
+        meta["n"] += 1
+        self._put("m", meta)
+
+    def _write_item(
+        self,
+        item_id: str,
+        fp: Fingerprint,
+        event_time: float,
+        story: str,
+        revision: int,
+        hashes: list[str],
+        indexed: bool,
+    ) -> None:
+        hour = int(event_time // _HOUR)
+        record: dict[str, Any] = {"h": fp.content_hash, "hs": hashes, "r": revision, "s": story}
+        record |= {"t": event_time, "k": hour}
+        if indexed:
+            bands = list(fp.signature[: self._config.num_perm])
+            record |= {"w": " ".join(sorted(fp.words)), "g": bands}
+            record |= {"e": " ".join(sorted(fp.entities)), "n": " ".join(sorted(fp.numbers))}
+            self._add_to_buckets(item_id, bands)
+        self._put(_item_key(item_id), record)
+        self._add_to_time_index(item_id, hour)
+
+    # Near-duplicate search ----------------------------------------------------------------
+
+    def _nearest(
+        self, item_id: str, fingerprint: Fingerprint, event_time: float
+    ) -> tuple[str, float] | None:
+        """Best verified candidate from the LSH buckets, ties broken by earliest then id."""
+        best: tuple[float, float, str] | None = None
+        horizon = event_time - self._config.window_seconds
+        for candidate in self._candidates(fingerprint):
+            record = self._get(_item_key(candidate))
+            if candidate == item_id or record is None or "w" not in record:
+                continue
+            if record["t"] < horizon:
+                continue
+            is_duplicate, similarity = compare(
+                fingerprint, _record_fingerprint(record), self._config
+            )
+            key = (-similarity, record["t"], candidate)
+            if is_duplicate and (best is None or key < best):
+                best = key
+        return None if best is None else (best[2], -best[0])
+
+    def _candidates(self, fingerprint: Fingerprint) -> list[str]:
+        seen: dict[str, None] = {}
+        for band, value in enumerate(fingerprint.signature[: self._config.num_perm]):
+            for candidate in self._get(_bucket_key(band, value)) or ():
+                seen.setdefault(candidate)
+        return list(seen)
+
+    def _add_to_buckets(self, item_id: str, bands: list[int]) -> None:
+        for band, value in enumerate(bands):
+            key = _bucket_key(band, value)
+            members = [m for m in self._get(key) or () if m != item_id] + [item_id]
+            self._put(key, members[-self._config.bucket_capacity :])
+
+    def _remove_from_buckets(self, item_id: str, record: dict[str, Any]) -> None:
+        for band, value in enumerate(record.get("g", ())):
+            key = _bucket_key(band, value)
+            members = [m for m in self._get(key) or () if m != item_id]
+            if members:
+                self._put(key, members)
+            else:
+                self._store.pop(key, None)
+
+    # Time index and expiry ----------------------------------------------------------------
+
+    def _add_to_time_index(self, item_id: str, hour: int) -> None:
+        count = self._get(_count_key(hour)) or 0
+        self._put(f"t:{hour}:{count}", item_id)
+        self._put(_count_key(hour), count + 1)
+        meta = self._meta()
+        if meta["o"] is None or hour < meta["o"]:
+            meta["o"] = hour
+            self._put("m", meta)
+
+    def _expire_hour(self, hour: int) -> int:
+        removed = 0
+        for entry_key in _time_entries(hour, self._get(_count_key(hour)) or 0):
+            item_id = self._get(entry_key)
+            self._store.pop(entry_key, None)
+            record = self._get(_item_key(item_id))
+            # A later revision moved the item to a later hour: that entry will expire it.
+            if record is not None and record["k"] == hour:
+                self._delete_item(item_id, record)
+                removed += 1
+        self._store.pop(_count_key(hour), None)
+        return removed
+
+    def _delete_item(self, item_id: str, record: dict[str, Any]) -> None:
+        self._remove_from_buckets(item_id, record)
+        for content_hash in record["hs"]:
+            if self._get(_hash_key(content_hash)) == item_id:
+                del self._store[_hash_key(content_hash)]
+        del self._store[_item_key(item_id)]
+
+    # Store access ---------------------------------------------------------------------------
+
+    def _story_of(self, item_id: str, *, default: str) -> str:
+        record = self._get(_item_key(item_id))
+        return str(record["s"]) if record is not None else default
+
+    def _meta(self) -> dict[str, Any]:
+        meta: dict[str, Any] | None = self._get("m")
+        return meta if meta is not None else {"o": None, "n": 0}
+
+    def _get(self, key: str) -> Any:
+        raw = self._store.get(key)
+        return None if raw is None else orjson.loads(raw)
+
+    def _put(self, key: str, value: Any, *, only_if_absent: bool = False) -> None:
+        if only_if_absent and key in self._store:
+            return
+        self._store[key] = orjson.dumps(value)
+
+
+def _record_fingerprint(record: dict[str, Any]) -> Fingerprint:
+    return Fingerprint(
+        content_hash=record["h"],
+        signature=tuple(record["g"]),
+        words=frozenset(record["w"].split()),
+        entities=frozenset(record["e"].split()),
+        numbers=frozenset(record["n"].split()),
+    )
+
+
+def _time_entries(hour: int, count: int) -> Iterator[str]:
+    return (f"t:{hour}:{n}" for n in range(count))
+
+
+def _item_key(item_id: str) -> str:
+    return f"i:{item_id}"
+
+
+def _hash_key(content_hash: str) -> str:
+    return f"h:{content_hash}"
+
+
+def _bucket_key(band: int, value: int) -> str:
+    return f"b:{band}:{value:x}"
+
+
+def _count_key(hour: int) -> str:
+    return f"c:{hour}"

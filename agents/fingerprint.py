@@ -1,0 +1,177 @@
+"""Content fingerprints for dedup: content hash, MinHash signature, words, entities, numbers.
+
+Pure functions, no I/O. A fingerprint is computed once per item by one agent and sent to the
+dedup agent as JSON (`fingerprint_to_dict` / `fingerprint_from_dict`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from agents.text import fold, tokens
+
+# Number of MinHash values; each value is one LSH band of one row (see docs/dedup.md).
+SIGNATURE_SIZE = 16
+# Word stems are prefixes: "eingestuft"/"einstufung" still differ, but "rechtsextremistisch" and
+# "rechtsextremistischer", "Partnerschaft" and "Partnerschaftsvertrag" meet.
+STEM_LENGTH = 6
+
+# Function words of the three feed languages, folded (accents stripped) like the tokens.
+_STOP_EN = """
+    a an the and or but of in on at to for from by with about as into over after before under
+    since than that this these those it its is are was were be been being has have had do does
+    did will would can could may might must shall should not no nor so if then there their
+    they them he she his her him we our you your i me my who whom which what when where why
+    how all any both each few more most other some such only own same too very just also said
+    says say new first
+"""
+_STOP_FR = """
+    le la les un une des du de et ou mais donc ni car en dans sur sous par pour avec sans chez
+    vers entre contre depuis pendant avant apres lors selon au aux ce cet cette ces son sa ses
+    leur leurs mon ma mes notre nos votre vos il elle ils elles on nous vous je tu se qui que
+    quoi dont est sont etait etaient ete etre ont avait avaient avoir fait faire plus moins
+    tres aussi ne pas y ainsi alors comme si tout tous toute toutes meme autre autres deja
+    encore a-t-il
+"""
+_STOP_DE = """
+    der die das den dem des ein eine einer eines einem einen und oder aber doch sondern im an
+    am auf aus bei mit nach seit von vom zu zum zur fur uber unter vor hinter neben zwischen
+    durch gegen ohne um als wie wenn dass ob weil er sie es wir ihr ich du sein seine seiner
+    seinen seinem ihre ihrer ihren ihrem ist sind war waren wird werden wurde wurden hat haben
+    hatte hatten kann konnen soll sollen muss will nicht kein keine keinen auch noch nur schon
+    sehr mehr sich dieser diese dieses diesem diesen jetzt bisher damit dabei
+"""
+_STOP_WORDS = frozenset(f"{_STOP_EN} {_STOP_FR} {_STOP_DE}".split())
+# Spelled-out counts compared like digits ("trois blessés" vs "sept blessés"). "one", "un",
+# "ein" are left out: they are mostly articles.
+_NUMBER_WORDS = {
+    **dict.fromkeys(("two", "deux", "zwei"), "2"),
+    **dict.fromkeys(("three", "trois", "drei"), "3"),
+    **dict.fromkeys(("four", "quatre", "vier"), "4"),
+    **dict.fromkeys(("five", "cinq", "funf"), "5"),
+    **dict.fromkeys(("six", "sechs"), "6"),
+    **dict.fromkeys(("seven", "sept", "sieben"), "7"),
+    **dict.fromkeys(("eight", "huit", "acht"), "8"),
+    **dict.fromkeys(("nine", "neuf", "neun"), "9"),
+    **dict.fromkeys(("ten", "dix", "zehn"), "10"),
+    **dict.fromkeys(("eleven", "onze", "elf"), "11"),
+    **dict.fromkeys(("twelve", "douze", "zwolf"), "12"),
+}
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+_RAW_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+
+# Multiply-shift hashing (Dietzfelbinger et al.): h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32 with
+# odd a_i is a 2-universal family for 32-bit x. Fixed seed: every process computes the same
+# signature for the same words.
+_RNG = np.random.default_rng(20241204)
+_MULTIPLIERS = _RNG.integers(1, 2**63, size=SIGNATURE_SIZE, dtype=np.uint64) * np.uint64(2) + 1
+_OFFSETS = _RNG.integers(0, 2**63, size=SIGNATURE_SIZE, dtype=np.uint64)
+_EMPTY_SIGNATURE = (2**32 - 1,) * SIGNATURE_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What dedup needs of an item: exact identity, LSH signature and verification features."""
+
+    content_hash: str
+    signature: tuple[int, ...]
+    words: frozenset[str]
+    entities: frozenset[str]
+    numbers: frozenset[str]
+
+
+def fingerprint(
+    *, title: str, summary: str, language: str | None, content_hash: str | None = None
+) -> Fingerprint:
+    """Fingerprint an item; `content_hash` defaults to a hash of the folded title and summary."""
+    del language  # Folding, elisions and stop words cover fr/de/en at once.
+    text = f"{title}\n{summary}"
+    folded = tokens(text)
+    words = content_words(folded)
+    return Fingerprint(
+        content_hash=content_hash or hash_content(title, summary),
+        signature=minhash(words),
+        words=words,
+        entities=named_entities(title, summary),
+        numbers=numbers(text, folded),
+    )
+
+
+def hash_content(title: str, summary: str) -> str:
+    """Hash of the folded, whitespace-collapsed text: a 128-bit BLAKE2b hex digest."""
+    normalised = " ".join(fold(title).split()) + "\x1f" + " ".join(fold(summary).split())
+    return hashlib.blake2b(normalised.encode(), digest_size=16).hexdigest()
+
+
+def content_words(folded_tokens: Iterable[str]) -> frozenset[str]:
+    """Stems of the words that carry content: no stop words, counts or single letters."""
+    return frozenset(
+        word[:STEM_LENGTH]
+        for word in folded_tokens
+        if len(word) > 1
+        and word not in _STOP_WORDS
+        and word not in _NUMBER_WORDS
+        and not word.isdigit()
+    )
+
+
+def named_entities(title: str, summary: str) -> frozenset[str]:
+    """Folded capitalised words and acronyms that are not stop words (names, places, orgs).
+
+    German capitalises every noun, so for German this is closer to "nouns"; the guard that uses
+    entities only looks at substitutions between otherwise similar texts, where that is harmless.
+    """
+    found: set[str] = set()
+    for text in (title, summary):
+        for raw in _RAW_WORD.findall(text):
+            if not raw[0].isupper():
+                continue
+            folded = tokens(raw)
+            if folded and folded[-1] not in _STOP_WORDS and len(folded[-1]) > 1:
+                found.add(folded[-1])
+    return frozenset(found)
+
+
+def numbers(text: str, folded_tokens: Iterable[str]) -> frozenset[str]:
+    """Digit groups and spelled-out counts, normalised to digits ("3,5" -> "3.5")."""
+    found = {match.replace(",", ".") for match in _DIGITS.findall(text)}
+    found.update(_NUMBER_WORDS[word] for word in folded_tokens if word in _NUMBER_WORDS)
+    return frozenset(found)
+
+
+def minhash(words: Iterable[str]) -> tuple[int, ...]:
+    """MinHash signature of a word set: SIGNATURE_SIZE 32-bit minima."""
+    hashes = np.fromiter((zlib.crc32(word.encode()) for word in words), dtype=np.uint64)
+    if hashes.size == 0:
+        return _EMPTY_SIGNATURE
+    permuted = (_MULTIPLIERS[:, None] * hashes[None, :] + _OFFSETS[:, None]) >> np.uint64(32)
+    return tuple(int(value) for value in permuted.min(axis=1))
+
+
+def fingerprint_to_dict(fp: Fingerprint) -> dict[str, Any]:
+    """JSON-ready form of a fingerprint (sets as sorted lists, so the JSON is stable)."""
+    return {
+        "content_hash": fp.content_hash,
+        "signature": list(fp.signature),
+        "words": sorted(fp.words),
+        "entities": sorted(fp.entities),
+        "numbers": sorted(fp.numbers),
+    }
+
+
+def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:
+    """Inverse of `fingerprint_to_dict`."""
+    return Fingerprint(
+        content_hash=str(data["content_hash"]),
+        signature=tuple(int(value) for value in data["signature"]),
+        words=frozenset(data["words"]),
+        entities=frozenset(data["entities"]),
+        numbers=frozenset(data["numbers"]),
+    )
