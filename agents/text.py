@@ -9,18 +9,34 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Typographic apostrophes and quotes that must compare equal to ASCII ones.
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "′": "'"})
 # French elided articles and pronouns: "l'accord" -> "accord", "qu'il" -> "il".
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+# Anything but ASCII and the Combining Diacritical Marks block (minus U+034F, the grapheme
+# joiner, whose combining class is 0): when absent, dropping non-ASCII drops only accents.
+_BEYOND_LATIN_ACCENTS = re.compile("[^\x00-\x7f\u0300-\u034e\u0350-\u036f]")
+# Typographic apostrophes and quotes that must compare equal to ASCII ones.
+_APOSTROPHE_CHARS = "’‘ʼ`´′"
+
+
+def _drop_combining(run: re.Match[str]) -> str:
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
 
 
 def fold(text: str) -> str:
     """Lower-case, map typographic apostrophes to ', strip accents, ß -> ss."""
-    text = text.translate(_APOSTROPHES).casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    for apostrophe in _APOSTROPHE_CHARS:
+        # str.replace per character is ~100x faster than str.translate with a dict table.
+        if apostrophe in text:
+            text = text.replace(apostrophe, "'")
+    text = text.casefold()
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text)
+    if _BEYOND_LATIN_ACCENTS.search(text) is None:
+        return text.encode("ascii", "ignore").decode("ascii")
+    return _NON_ASCII_RUN.sub(_drop_combining, text)
 
 
 def strip_elisions(folded: str) -> str:
@@ -31,3 +47,8 @@ def strip_elisions(folded: str) -> str:
 def tokens(text: str) -> list[str]:
     """Folded word tokens with elisions removed; hyphenated words stay whole."""
     return _WORD.findall(strip_elisions(fold(text)))
+
+
+def padded_fold(text: str) -> str:
+    """Folded text with whitespace runs collapsed to one space and a space at both ends."""
+    return " " + " ".join(fold(text).split()) + " "
