@@ -61,7 +61,7 @@ def _raw_update(update: dict[str, Any], page_url: str, language: str | None) -> 
     body = _text(update.get("articleBody")) or _text(update.get("description")) or ""
     return RawEntry(
         guid=update_guid(update, page_url),
-        link=_text(update.get("url")),
+        link=_text(update.get("url")) or _text(update.get("@id")),
         title=_text(update.get("headline")) or _text(update.get("name")) or "",
         summary=body,
         language=_language(update) or language,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from streams.errors import FeedError
 
-class ParseError(Exception):
+
+class ParseError(FeedError):
     """The body is not a feed or page telex can read; the message says why."""
 
 

@@ -13,6 +13,7 @@ from streams.formats.entry import RawEntry, build_entry, unique_names
 from streams.formats.model import ParsedFeed, ParseError
 
 _RDF_VERSIONS = {"rss090", "rss10"}
+_ABSOLUTE_SCHEMES = ("http://", "https://")
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 
 
@@ -62,7 +63,7 @@ def _raw_entry(entry: Any, feed_language: str | None) -> RawEntry:
     title_detail = entry.get("title_detail") or {}
     return RawEntry(
         guid=entry.get("id") or None,
-        link=entry.get("link") or None,
+        link=_entry_link(entry),
         title=entry.get("title", ""),
         summary=summary,
         summary_is_html=summary_type in _HTML_TYPES,
@@ -72,6 +73,14 @@ def _raw_entry(entry: Any, feed_language: str | None) -> RawEntry:
         updated=from_struct_time(dict.get(entry, "updated_parsed")),
         authors=list(unique_names(_author_names(entry))),
     )
+
+
+def _entry_link(entry: Any) -> str | None:
+    """The entry link, unless feedparser copied a non-URL permalink guid into it."""
+    link = entry.get("link") or None
+    if link and link == entry.get("id") and not link.lower().startswith(_ABSOLUTE_SCHEMES):
+        return None
+    return str(link) if link else None
 
 
 def _summary_and_type(entry: Any) -> tuple[str, str]:
