@@ -66,11 +66,11 @@ def compare(
     """Pairwise near-duplicate verdict and word-stem Jaccard similarity."""
     config = config or DedupConfig()
     similarity = _jaccard(a.words, b.words)
+    if similarity >= config.template_floor and _both_sides_differ(a.entities, b.entities):
+        return False, similarity
     if similarity >= config.near_identical:
         return True, similarity
     if _both_sides_differ(a.numbers, b.numbers):
-        return False, similarity
-    if similarity >= config.template_floor and _both_sides_differ(a.entities, b.entities):
         return False, similarity
     return similarity >= config.threshold, similarity
 

@@ -66,6 +66,8 @@ _NUMBER_WORDS = {
 }
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 _RAW_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+# "l’OSCE", "d'Orbán": the name starts after the apostrophe.
+_ELIDED_PREFIX = re.compile(r"^[^\W\d_]{1,7}['’](?=[^\W\d_])")
 
 # Multiply-shift hashing (Dietzfelbinger et al.): h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32 with
 # odd a_i is a 2-universal family for 32-bit x. Fixed seed: every process computes the same
@@ -130,13 +132,20 @@ def named_entities(title: str, summary: str) -> frozenset[str]:
     """
     found: set[str] = set()
     for text in (title, summary):
-        for raw in _RAW_WORD.findall(text):
-            if not raw[0].isupper():
+        for match in _RAW_WORD.findall(text):
+            raw = _ELIDED_PREFIX.sub("", match)
+            if not raw[:1].isupper():
                 continue
             folded = tokens(raw)
-            if folded and folded[-1] not in _STOP_WORDS and len(folded[-1]) > 1:
+            if folded and (raw.isupper() or _is_name_like(folded[-1])):
                 found.add(folded[-1])
     return frozenset(found)
+
+
+def _is_name_like(folded_word: str) -> bool:
+    return (
+        len(folded_word) > 1 and folded_word not in _STOP_WORDS and folded_word not in _NUMBER_WORDS
+    )
 
 
 def numbers(text: str, folded_tokens: Iterable[str]) -> frozenset[str]:

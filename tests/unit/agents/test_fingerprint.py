@@ -1,0 +1,115 @@
+"""Fingerprints: folding, entities, numbers, determinism across processes, JSON round trip."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from agents.fingerprint import (
+    SIGNATURE_SIZE,
+    Fingerprint,
+    fingerprint,
+    fingerprint_from_dict,
+    fingerprint_to_dict,
+    hash_content,
+    minhash,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+TITLE = "L’accord de défense Corée du Nord–Russie en vigueur, Lavrov à Malte"
+SUMMARY = "Sergueï Lavrov participe à une réunion de l’OSCE à Malte avec 57 États membres."
+
+
+def _fp(title: str = TITLE, summary: str = SUMMARY) -> Fingerprint:
+    return fingerprint(title=title, summary=summary, language="fr")
+
+
+def test_case_accents_and_elisions_do_not_change_the_fingerprint() -> None:
+    shouted = _fp(TITLE.upper().replace("’", "'"), SUMMARY.upper())
+    assert shouted.content_hash == _fp().content_hash
+    assert shouted.words == _fp().words
+    assert shouted.signature == _fp().signature
+
+
+def test_whitespace_does_not_change_the_content_hash_but_words_do() -> None:
+    assert hash_content(TITLE, SUMMARY) == hash_content(f"  {TITLE} ", SUMMARY.replace(" ", "  "))
+    assert hash_content(TITLE, SUMMARY) != hash_content(TITLE, SUMMARY.replace("57", "56"))
+
+
+def test_given_content_hash_is_kept() -> None:
+    given = fingerprint(title=TITLE, summary=SUMMARY, language="fr", content_hash="sha256:abc")
+    assert given.content_hash == "sha256:abc"
+
+
+def test_words_drop_stop_words_and_are_stemmed() -> None:
+    words = _fp().words
+    assert {"accord", "defens", "lavrov", "malte", "osce"} <= words
+    assert not {"de", "la", "une", "avec", "l"} & words
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "entities", "absent"),
+    [
+        (TITLE, SUMMARY, {"lavrov", "malte", "osce", "coree", "russie", "serguei"}, {"participe"}),
+        ("Three killed in Kharkiv", "The UN said.", {"kharkiv", "un"}, {"three", "killed", "the"}),
+        (
+            "Merz kritisiert Baerbock",
+            "Die CDU will das nicht.",
+            {"merz", "baerbock", "cdu"},
+            {"die"},
+        ),
+    ],
+)
+def test_named_entities(title: str, summary: str, entities: set[str], absent: set[str]) -> None:
+    found = fingerprint(title=title, summary=summary, language=None).entities
+    assert entities <= found
+    assert not absent & found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Trois blessés à Zaporijjia, 12 maisons touchées", {"3", "12"}),
+        ("Sieben Verletzte, 3,5 Millionen Euro Schaden", {"7", "3.5"}),
+        ("Five killed in 2024 attack", {"5", "2024"}),
+        ("One man was arrested", set()),
+    ],
+)
+def test_numbers(text: str, expected: set[str]) -> None:
+    assert fingerprint(title=text, summary="", language=None).numbers == expected
+
+
+def test_signature_has_fixed_size_and_tracks_word_overlap() -> None:
+    base = {f"word{n}" for n in range(40)}
+    assert len(minhash(base)) == SIGNATURE_SIZE
+    assert minhash(base) == minhash(set(sorted(base, reverse=True)))
+    disjoint = {f"other{n}" for n in range(40)}
+    shared = sum(x == y for x, y in zip(minhash(base), minhash(disjoint), strict=True))
+    assert shared == 0
+    assert minhash(set()) == minhash(())
+
+
+def test_json_round_trip() -> None:
+    original = _fp()
+    wire = orjson.dumps(fingerprint_to_dict(original))
+    assert fingerprint_from_dict(orjson.loads(wire)) == original
+
+
+def test_signature_is_identical_in_a_fresh_process() -> None:
+    code = (
+        "from agents.fingerprint import fingerprint\n"
+        f"print(list(fingerprint(title={TITLE!r}, summary={SUMMARY!r}, language='fr').signature))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert orjson.loads(result.stdout) == list(_fp().signature)
