@@ -9,12 +9,14 @@ from __future__ import annotations
 import zlib
 from typing import Protocol
 
+from streams.errors import TelexError
 
-class BodyTooLargeError(Exception):
+
+class BodyTooLargeError(TelexError):
     """The (decoded) body exceeds the configured size cap."""
 
 
-class ContentEncodingError(Exception):
+class ContentEncodingError(TelexError):
     """The body's Content-Encoding is unsupported or its data is corrupt or truncated."""
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from streams.errors import TelexError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -30,7 +32,7 @@ _NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
-class ForbiddenAddressError(Exception):
+class ForbiddenAddressError(TelexError):
     """A URL or a resolved address points somewhere feeds must not reach (SSRF guard)."""
 
 
