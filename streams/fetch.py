@@ -57,6 +57,9 @@ class FetchOutcome(StrEnum):
     NETWORK_ERROR = "network_error"
 
 
+_SUCCESSES = frozenset({FetchOutcome.OK, FetchOutcome.NOT_MODIFIED})
+
+
 @dataclass(frozen=True)
 class FetchSettings:
     """Fetcher knobs; `exempt_networks` (CIDR) stay reachable while the address guard is on."""
@@ -270,7 +273,7 @@ class Fetcher:
             retry_after_seconds=retry_after,
             max_age_seconds=parse_max_age(response.headers.get("Cache-Control")),
             permanent_redirect_to=progress.permanent_target(),
-            error=None if outcome is FetchOutcome.OK else f"HTTP {response.status}",
+            error=None if outcome in _SUCCESSES else f"HTTP {response.status}",
             bytes_read=progress.bytes_read,
         )
 

@@ -16,10 +16,11 @@ _MAX_EXPONENT = 60
 
 @dataclass(frozen=True)
 class SchedulePolicy:
-    """Bounds of the schedule: how far a server may stretch the interval, the backoff ceiling."""
+    """How far a server may stretch the interval, and the error backoff's base and ceiling."""
 
     max_stretch: float = 24 * 3600
-    backoff_cap: float = 6 * 3600
+    backoff_base: float = 30.0
+    backoff_cap: float = 3600.0
 
 
 DEFAULT_POLICY = SchedulePolicy()
@@ -63,10 +64,9 @@ def next_poll_delay(
         return min(max(interval, feedback.retry_after), ceiling)
     if feedback.consecutive_failures > 0:
         # Normal interval plus a growing jittered penalty: failing feeds never poll faster.
-        penalty = backoff_delay(
-            feedback.consecutive_failures, base=interval, cap=policy.backoff_cap, rng=rng
-        )
-        return interval + penalty
+        failures = feedback.consecutive_failures
+        base, cap = policy.backoff_base, policy.backoff_cap
+        return interval + backoff_delay(failures, base=base, cap=cap, rng=rng)
     # Never poll more often than the server asks (<ttl>, max-age); cap the stretch so a
     # mistaken "max-age=31536000" still leaves the feed polled daily.
     server_floor = max(feedback.ttl or 0.0, feedback.max_age or 0.0)

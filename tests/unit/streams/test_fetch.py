@@ -176,7 +176,7 @@ async def test_ok_returns_body_validators_and_max_age(server: Server) -> None:
 async def test_request_identifies_itself_and_sends_validators(server: Server) -> None:
     result = await _fetch(server.url("/feed"), etag=ETAG, last_modified=LAST_MODIFIED)
     assert (result.outcome, result.status, result.body) == (FetchOutcome.NOT_MODIFIED, 304, b"")
-    assert result.etag == ETAG
+    assert (result.etag, result.error) == (ETAG, None)
     headers = server.log.requests[-1].headers
     assert headers["User-Agent"] == "telex/0.1.0 (+https://example.org/telex)"
     assert headers["If-None-Match"] == ETAG
