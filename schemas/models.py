@@ -181,10 +181,11 @@ class DeadLetter:
 
 @dataclass(frozen=True, slots=True)
 class FeedState:
-    """What the poller remembers of one feed (feed-state.v1.json); compacted topic, key = feed id."""
+    """What the poller remembers of one feed (feed-state.v1.json, compacted, key = feed id)."""
 
     feed_id: str
     url: str
+    configured_url: str | None = None
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
@@ -194,6 +195,10 @@ class FeedState:
     failures: int = 0
     gone: bool = False
     last_success_at: float | None = None
+    last_outcome: str | None = None
+    last_error: str | None = None
+    backoff_since: float | None = None
+    next_poll_at: float | None = None
     schema: str = FEED_STATE_SCHEMA
 
     @classmethod

@@ -209,9 +209,7 @@ class LocalBroker:
         properties = self.config.data_dir / "server.properties"
         properties.write_text(server_properties(self.config))
         log4j = self.config.data_dir / "log4j2.properties"
-        log4j.write_text(
-            _LOG4J2.format(log_file=self.config.log_file, level=self.config.log_level)
-        )
+        log4j.write_text(_LOG4J2.format(log_file=self.config.log_file, level=self.config.log_level))
         return properties
 
     def _log_opts(self) -> list[str]:

@@ -96,9 +96,7 @@ DEDUP_OUTCOMES = Counter(
     ["status"],
     registry=REGISTRY,
 )
-TAGS_ASSIGNED = Counter(
-    "telex_worker_tags", "Tags assigned by topic", ["topic"], registry=REGISTRY
-)
+TAGS_ASSIGNED = Counter("telex_worker_tags", "Tags assigned by topic", ["topic"], registry=REGISTRY)
 ENRICHED_OUT = Counter(
     "telex_worker_enriched_events",
     "Enriched events produced to the enriched topic",

@@ -1,0 +1,271 @@
+"""The Faust agents: thin wiring of Kafka topics to the pure pipeline in agents.enrich.
+
+Two agents, because near-duplicates must meet across partitions:
+- ``tag_raw_items`` consumes the raw topic (N partitions, shared by all workers): it decodes,
+  validates, tags and fingerprints, and forwards to the fingerprinted topic. Bad messages go to
+  the DLQ with the reason and their source topic/partition/offset.
+- ``dedup_items`` consumes the fingerprinted topic, which has ONE partition: every fingerprint
+  lands in one ordered log, so a near-duplicate finds its candidates whichever raw partition or
+  worker it came from, and the decisions are a function of that log alone: the same with 1 or
+  3 workers, and the same after a restart (state is a changelog-backed table replayed on
+  recovery). Dedup is cheap (tens of microseconds per item); tagging, the costly part, scales.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.types import EventT, StreamT
+
+from agents.dedup import DedupConfig, Deduplicator
+from agents.enrich import dedup_stage, event_time, parse_timestamp, tag_stage, utc_now_iso
+from agents.taxonomy import Taxonomy, load_taxonomy
+from schemas.models import (
+    DeadLetter,
+    EnrichedItem,
+    MessageSource,
+    SchemaViolation,
+    decode_fingerprinted_item,
+    decode_raw_item,
+    encode,
+)
+from streams import metrics
+from streams.app import create_app
+from streams.settings import Settings
+from streams.topics import TopicNames
+
+log = logging.getLogger(__name__)
+
+MAX_RAW_MESSAGE_BYTES = 1024 * 1024
+DLQ_ORIGINAL_LIMIT = 256 * 1024
+EXPIRE_EVERY_EVENTS = 1000
+
+
+@dataclass
+class TaxonomyHolder:
+    """The taxonomy in use, reloaded when its file changes (no restart needed)."""
+
+    path: Path | None
+    taxonomy: Taxonomy = field(init=False)
+    _mtime: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self.taxonomy = load_taxonomy(self.path)
+        self._mtime = self._current_mtime()
+        metrics.TAXONOMY.info({"version": self.taxonomy.version})
+
+    def reload_if_changed(self) -> bool:
+        mtime = self._current_mtime()
+        if mtime == self._mtime:
+            return False
+        self._mtime = mtime
+        try:
+            self.taxonomy = load_taxonomy(self.path)
+        except Exception as exc:  # keep the last good taxonomy; the error names the key
+            log.error("taxonomy reload failed, keeping version %s: %s", self.taxonomy.version, exc)
+            return False
+        metrics.TAXONOMY.info({"version": self.taxonomy.version})
+        log.info("taxonomy reloaded: version %s", self.taxonomy.version)
+        return True
+
+    def _current_mtime(self) -> float:
+        return self.path.stat().st_mtime if self.path and self.path.exists() else 0.0
+
+
+def build_worker_app(
+    settings: Settings, *, worker_id: str, web_port: int | None = None
+) -> faust.App:
+    """The worker's Faust app with its topics, dedup table, agents, web pages and timers."""
+    app = create_app(settings, worker_id=worker_id, web_port=web_port)
+    names = TopicNames.from_settings(settings)
+    holder = TaxonomyHolder(settings.worker.taxonomy_path)
+    dedup_config = DedupConfig(window_seconds=settings.worker.dedup_window_seconds)
+
+    raw_topic = app.topic(names.raw, key_type=bytes, value_type=bytes)
+    fingerprinted_topic = app.topic(
+        names.fingerprinted, key_type=bytes, value_type=bytes, partitions=1
+    )
+    enriched_topic = app.topic(names.enriched, key_type=bytes, value_type=bytes)
+    dlq_topic = app.topic(names.dlq, key_type=bytes, value_type=bytes, partitions=1)
+    dedup_table = app.Table(
+        "dedup-state",
+        partitions=1,
+        key_type=str,
+        value_type=bytes,
+        key_serializer="json",
+        value_serializer="raw",
+    )
+    tag_topics: dict[str, faust.TopicT] = {}
+
+    def tag_topic(slug: str) -> faust.TopicT:
+        if slug not in tag_topics:
+            tag_topics[slug] = app.topic(names.tag(slug), key_type=bytes, value_type=bytes)
+        return tag_topics[slug]
+
+    async def dead_letter(event: EventT, reason: str, error: str) -> None:
+        message = event.message
+        value = message.value or b""
+        letter = DeadLetter(
+            reason=reason,
+            error=error,
+            source=MessageSource(
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                key_base64=base64.b64encode(message.key).decode() if message.key else None,
+            ),
+            original_base64=base64.b64encode(value[:DLQ_ORIGINAL_LIMIT]).decode(),
+            original_size=len(value),
+            failed_at=utc_now_iso(),
+        )
+        await dlq_topic.send(key=message.key, value=encode(letter))
+        metrics.DLQ_MESSAGES.labels(reason).inc()
+        log.warning(
+            "message sent to dlq: reason=%s topic=%s partition=%d offset=%d: %s",
+            reason, message.topic, message.partition, message.offset, error,
+        )  # fmt: skip
+
+    @app.agent(raw_topic, name="tag-raw-items")
+    async def tag_raw_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in stream.events():
+            message = event.message
+            value: bytes = message.value or b""
+            if message.key is None:
+                await dead_letter(event, "missing_key", "raw message has no key (item id)")
+                continue
+            if len(value) > MAX_RAW_MESSAGE_BYTES:
+                await dead_letter(event, "too_large", f"raw message of {len(value)} bytes")
+                continue
+            try:
+                raw = decode_raw_item(value)
+            except SchemaViolation as exc:
+                metrics.ITEMS_IN.labels("unknown").inc()
+                await dead_letter(event, exc.reason, str(exc))
+                continue
+            metrics.ITEMS_IN.labels(raw.feed_id).inc()
+            started = time.perf_counter()
+            try:
+                fingerprinted = tag_stage(raw, holder.taxonomy, received_at=utc_now_iso())
+            except Exception as exc:  # a bug on one item must not stop the worker
+                log.exception("tagging failed for item_id=%s", raw.item_id)
+                await dead_letter(event, "processing_error", repr(exc))
+                continue
+            metrics.PROCESSING_TIME.labels("tag").observe(time.perf_counter() - started)
+            await fingerprinted_topic.send(key=message.key, value=encode(fingerprinted))
+            yield None
+
+    @app.agent(fingerprinted_topic, name="dedup-items")
+    async def dedup_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
+        deduplicator = Deduplicator(dedup_table, dedup_config)  # type: ignore[arg-type]
+        processed = 0
+        watermark = 0.0
+        async for event in stream.events():
+            try:
+                item = decode_fingerprinted_item(event.message.value or b"")
+            except SchemaViolation as exc:
+                await dead_letter(event, exc.reason, str(exc))
+                continue
+            started = time.perf_counter()
+            outcome = dedup_stage(
+                item,
+                deduplicator,
+                enriched_at=utc_now_iso(),
+                near_duplicates=settings.worker.near_duplicates,
+                worker=worker_id,
+            )
+            metrics.PROCESSING_TIME.labels("dedup").observe(time.perf_counter() - started)
+            status = "dropped_unchanged" if outcome.decision.drop else outcome.decision.status
+            metrics.DEDUP_OUTCOMES.labels(status).inc()
+            if outcome.event is not None:
+                await publish_enriched(outcome.event)
+            watermark = max(watermark, event_time(item.item))
+            processed += 1
+            if processed % EXPIRE_EVERY_EVENTS == 0:
+                deduplicator.expire(watermark)
+                metrics.DEDUP_WINDOW.set(deduplicator.window_size())
+            yield None
+
+    async def publish_enriched(event: EnrichedItem) -> None:
+        key = event.item.item_id.encode()
+        value = encode(event)
+        await enriched_topic.send(key=key, value=value)
+        metrics.ENRICHED_OUT.inc()
+        if names.per_tag_topics:
+            for tag in event.tags:
+                await tag_topic(tag.topic).send(key=key, value=value)
+        for tag in event.tags:
+            metrics.TAGS_ASSIGNED.labels(tag.topic).inc()
+        _observe_latency(event)
+
+    _add_web_pages(app)
+    _add_timers(app, holder)
+    return app
+
+
+def _observe_latency(event: EnrichedItem) -> None:
+    now = time.time()
+    metrics.PIPELINE_LATENCY.observe(max(0.0, now - parse_timestamp(event.item.fetched)))
+    if event.item.published:
+        metrics.END_TO_END_LATENCY.observe(max(0.0, now - parse_timestamp(event.item.published)))
+
+
+def _add_web_pages(app: faust.App) -> None:
+    setup_prometheus_sensors(app, registry=metrics.REGISTRY, name_prefix="telex_faust")
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json({"status": "ok", "pid": os.getpid()})
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        ready = worker_is_ready(app)
+        metrics.READY.labels("worker").set(1 if ready else 0)
+        return web.json({"ready": ready}, status=200 if ready else 503)
+
+
+def worker_is_ready(app: faust.App) -> bool:
+    """Connected (assignment received) and not rebalancing or recovering tables."""
+    try:
+        recovered = app.tables.recovery.completed.is_set()
+        assigned = bool(app.consumer.assignment())
+    except Exception:  # not started yet
+        return False
+    return bool(recovered and assigned and not app.rebalancing)
+
+
+def _add_timers(app: faust.App, holder: TaxonomyHolder) -> None:
+    @app.timer(interval=10.0)
+    async def reload_taxonomy() -> None:
+        try:
+            holder.reload_if_changed()
+        except Exception:  # an escaping exception would stop the worker
+            log.exception("taxonomy reload check failed")
+
+    @app.timer(interval=5.0)
+    async def report_lag_and_readiness() -> None:
+        try:
+            metrics.READY.labels("worker").set(1 if worker_is_ready(app) else 0)
+            _report_lag(app)
+        except Exception:
+            log.exception("lag report failed")
+
+
+def _report_lag(app: faust.App) -> None:
+    consumer = app.consumer
+    committed = getattr(consumer, "_committed_offset", {})
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            continue
+        position = committed.get(tp)
+        lag = highwater - (position + 1 if position is not None else 0)
+        metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, lag))

@@ -1,0 +1,57 @@
+"""The Faust app: built from the settings, never at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from streams.kafka import ssl_context
+from streams.settings import KafkaSettings, Settings
+
+
+def create_app(
+    settings: Settings, *, worker_id: str = "worker-1", web_port: int | None = None
+) -> faust.App:
+    """A Faust app for this cluster; tables and agents are added by agents.worker."""
+    worker = settings.worker
+    return faust.App(
+        worker.app_id,
+        broker=[f"kafka://{server.strip()}" for server in settings.kafka.bootstrap.split(",")],
+        broker_credentials=_credentials(settings.kafka),
+        store=worker.store,
+        datadir=str(worker.data_dir / worker_id),
+        autodiscover=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.kafka.partitions,
+        topic_replication_factor=settings.kafka.replication_factor,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        producer_linger_ms=5,
+        producer_max_request_size=8 * 1024 * 1024,
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        web_enabled=True,
+        web_bind=worker.web_host,
+        web_host=worker.web_host,
+        web_port=worker.web_port if web_port is None else web_port,
+        web_in_thread=False,
+        stream_wait_empty=False,
+    )
+
+
+def _credentials(kafka: KafkaSettings) -> Any:
+    password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+    if kafka.security_protocol == "SSL":
+        return faust.SSLCredentials(ssl_context(kafka))
+    if kafka.security_protocol.startswith("SASL"):
+        context = ssl_context(kafka) if kafka.security_protocol == "SASL_SSL" else None
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=password,
+            ssl_context=context,
+            mechanism=kafka.sasl_mechanism or "PLAIN",
+        )
+    return None

@@ -1,0 +1,287 @@
+"""The feed poller: for each due feed, fetch, check, parse, diff, publish, save state, schedule.
+
+One refresh reads top to bottom in ``Poller._refresh`` (miniflux's handler order). Errors of
+one feed are counted and logged once with the reason; they never stop the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
+
+from schemas.models import FeedState
+from streams import metrics
+from streams.changes import detect_changes
+from streams.fetch import Fetcher, FetchOutcome, FetchResult
+from streams.formats.model import ParsedFeed, ParseError
+from streams.parse import parse_feed
+from streams.publish import RawPublisher, to_raw_item
+from streams.schedule import PollFeedback, SchedulePolicy, initial_delays, next_poll_delay
+from streams.settings import FeedSettings, PollerSettings
+from streams.state import FeedStateStore
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+SUCCESS_OUTCOMES = frozenset({"ok", "not_modified", "unchanged"})
+_MAX_IDLE_SLEEP = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """How one refresh ended: the outcome label, and what the scheduler needs to know."""
+
+    outcome: str
+    error: str | None = None
+    retry_after: float | None = None
+    published: int = 0
+
+
+@dataclass
+class FeedRuntime:
+    """A feed's config, its persisted state, and what the scheduler knows of it."""
+
+    feed: FeedSettings
+    state: FeedState
+    due: float
+    ttl: float | None = None
+    max_age: float | None = None
+    last_body_size: int = 0
+    in_flight: bool = False
+
+
+class Poller:
+    """Polls every configured feed on its own schedule until stopped."""
+
+    def __init__(
+        self,
+        settings: PollerSettings,
+        *,
+        fetcher: Fetcher,
+        publisher: RawPublisher,
+        store: FeedStateStore,
+        clock: Clock = time.time,
+        rng: random.Random | None = None,
+        parse_executor: Executor | None = None,
+    ) -> None:
+        self._settings = settings
+        self._fetcher = fetcher
+        self._publisher = publisher
+        self._store = store
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._executor = parse_executor or ThreadPoolExecutor(1, thread_name_prefix="parse")
+        self._policy = SchedulePolicy(backoff_cap=settings.backoff_cap_seconds)
+        self.feeds: dict[str, FeedRuntime] = {}
+
+    def load(self, states: dict[str, FeedState]) -> None:
+        """Set up each configured feed from its saved state; first polls are staggered."""
+        now = self._clock()
+        ids = [feed.id for feed in self._settings.feeds]
+        for feed in self._settings.feeds:
+            state = states.get(feed.id)
+            if state is None or state.configured_url != feed.url:
+                # New feed, or the config now names another URL: start from the config's.
+                state = replace(state or FeedState(feed.id, feed.url), url=feed.url,
+                                configured_url=feed.url, etag=None, last_modified=None)  # fmt: skip
+            due = now + initial_delays(ids, feed.interval_seconds, self._rng)[feed.id]
+            if state.next_poll_at is not None:
+                due = min(due, max(now, state.next_poll_at))
+            self.feeds[feed.id] = FeedRuntime(feed, state, due)
+            metrics.FEED_INTERVAL.labels(feed.id).set(feed.interval_seconds)
+            metrics.NEXT_POLL.labels(feed.id).set(due)
+            metrics.IN_BACKOFF.labels(feed.id).set(1 if state.failures else 0)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll due feeds until `stop` is set; lets polls in flight finish (bounded)."""
+        tasks: set[asyncio.Task[PollResult]] = set()
+        while not stop.is_set():
+            now = self._clock()
+            for runtime in self.feeds.values():
+                if runtime.due <= now and not runtime.in_flight and not runtime.state.gone:
+                    runtime.in_flight = True
+                    task = asyncio.create_task(self.poll_feed(runtime))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+            await _sleep_until(stop, self._seconds_to_next_due(now))
+        if tasks:
+            await asyncio.wait(tasks, timeout=30.0)
+
+    async def poll_feed(self, runtime: FeedRuntime) -> PollResult:
+        """One refresh of one feed, then its state saved and its next poll scheduled."""
+        try:
+            result = await self._refresh(runtime)
+        except Exception as exc:  # a bug must cost one feed one poll, not the poller
+            log.exception("poll failed: feed_id=%s", runtime.feed.id)
+            result = PollResult("internal_error", error=repr(exc))
+        try:
+            await self._conclude(runtime, result)
+        finally:
+            runtime.in_flight = False
+        return result
+
+    async def _refresh(self, runtime: FeedRuntime) -> PollResult:
+        state = runtime.state
+        fetched = await self._fetcher.fetch(
+            state.url, etag=state.etag, last_modified=state.last_modified
+        )
+        self._record_fetch(runtime, fetched)
+        if fetched.outcome is FetchOutcome.NOT_MODIFIED:
+            return PollResult("not_modified")
+        if fetched.outcome is not FetchOutcome.OK:
+            return PollResult(
+                str(fetched.outcome), error=fetched.error, retry_after=fetched.retry_after_seconds
+            )
+        body_hash = hashlib.sha256(fetched.body).hexdigest()
+        if body_hash == state.body_hash:
+            return PollResult("unchanged")  # byte-identical body: nothing to parse
+        try:
+            parsed = await self._parse(fetched)
+        except ParseError as exc:
+            return PollResult("parse_error", error=str(exc))
+        if parsed.alternate_feed_url and not parsed.entries:
+            return await self._follow_advertised_feed(runtime, parsed.alternate_feed_url)
+        runtime.ttl = float(parsed.ttl_seconds) if parsed.ttl_seconds else None
+        published = await self._publish(runtime, parsed, fetched, body_hash)
+        return PollResult("ok", published=published)
+
+    async def _parse(self, fetched: FetchResult) -> ParsedFeed:
+        # feedparser is CPU-bound: off the event loop, so other feeds keep their schedule.
+        parse = partial(
+            parse_feed,
+            fetched.body,
+            url=fetched.url,
+            content_type=fetched.content_type,
+            max_items=self._settings.max_items_per_poll,
+        )
+        return await asyncio.get_running_loop().run_in_executor(self._executor, parse)
+
+    async def _publish(
+        self, runtime: FeedRuntime, parsed: ParsedFeed, fetched: FetchResult, body_hash: str
+    ) -> int:
+        feed_id = runtime.feed.id
+        changeset = detect_changes(runtime.state, parsed.entries)
+        moment = datetime.fromtimestamp(self._clock(), UTC)
+        items = [
+            to_raw_item(
+                change, feed_id=feed_id, feed_url=fetched.url, parsed=parsed, fetched=moment
+            )
+            for change in changeset.changes
+        ]
+        # Items first, then the state that records them: a crash in between re-sends only them.
+        await self._publisher.publish(items)
+        new = sum(1 for item in items if item.revision == 1)
+        metrics.ITEMS_EMITTED.labels(feed_id, "new").inc(new)
+        metrics.ITEMS_EMITTED.labels(feed_id, "revised").inc(len(items) - new)
+        metrics.ITEMS_EMITTED.labels(feed_id, "churn_suppressed").inc(changeset.churn_suppressed)
+        runtime.state = replace(
+            changeset.state, etag=fetched.etag, last_modified=fetched.last_modified,
+            body_hash=body_hash,
+        )  # fmt: skip
+        if items:
+            log.info("published feed_id=%s new=%d revised=%d", feed_id, new, len(items) - new)
+        return len(items)
+
+    async def _follow_advertised_feed(self, runtime: FeedRuntime, feed_url: str) -> PollResult:
+        if runtime.state.url == feed_url:
+            return PollResult("parse_error", error="the advertised feed is the page itself")
+        log.warning(
+            "feed_id=%s url=%s is a page advertising the feed %s: polling that feed from now "
+            "on; put it in the config to skip this step", runtime.feed.id, runtime.state.url,
+            feed_url,
+        )  # fmt: skip
+        runtime.state = replace(runtime.state, url=feed_url, etag=None, last_modified=None)
+        result = await self._refresh(runtime)
+        if result.outcome == "ok" and not runtime.state.items:
+            return replace(result, outcome="parse_error", error="advertised feed has no items")
+        return result
+
+    def _record_fetch(self, runtime: FeedRuntime, fetched: FetchResult) -> None:
+        feed_id = runtime.feed.id
+        metrics.FETCH_DURATION.labels(feed_id).observe(fetched.elapsed_seconds)
+        metrics.BYTES_DOWNLOADED.labels(feed_id).inc(fetched.bytes_read)
+        if fetched.outcome is FetchOutcome.NOT_MODIFIED:
+            metrics.BYTES_SAVED.labels(feed_id).inc(runtime.last_body_size)
+        if fetched.outcome is FetchOutcome.OK:
+            runtime.last_body_size = len(fetched.body)
+        runtime.max_age = float(fetched.max_age_seconds) if fetched.max_age_seconds else None
+        moved_to = fetched.permanent_redirect_to
+        if moved_to and moved_to != runtime.state.url:
+            log.warning(
+                "feed moved permanently: feed_id=%s from %s to %s (stored URL updated)",
+                feed_id, runtime.state.url, moved_to,
+            )  # fmt: skip
+            runtime.state = replace(runtime.state, url=moved_to)
+
+    async def _conclude(self, runtime: FeedRuntime, result: PollResult) -> None:
+        """Count the outcome, update failures and backoff, save the state, schedule."""
+        feed_id = runtime.feed.id
+        now = self._clock()
+        metrics.FETCHES.labels(feed_id, result.outcome).inc()
+        before = runtime.state
+        if result.outcome in SUCCESS_OUTCOMES:
+            state = replace(before, failures=0, backoff_since=None, last_error=None,
+                            last_success_at=now, gone=False)  # fmt: skip
+            metrics.LAST_SUCCESS.labels(feed_id).set(now)
+        else:
+            state = replace(
+                before,
+                failures=before.failures + 1,
+                backoff_since=before.backoff_since or now,
+                last_error=result.error,
+                gone=result.outcome == FetchOutcome.GONE,
+            )
+            metrics.FEED_ERRORS.labels(feed_id, result.outcome).inc()
+            if before.failures == 0 or before.last_outcome != result.outcome:
+                log.warning("feed error: feed_id=%s outcome=%s reason=%s",
+                            feed_id, result.outcome, result.error)  # fmt: skip
+        delay = next_poll_delay(
+            runtime.feed.interval_seconds,
+            PollFeedback(
+                consecutive_failures=state.failures,
+                gone=state.gone,
+                retry_after=result.retry_after,
+                max_age=runtime.max_age,
+                ttl=runtime.ttl,
+            ),
+            self._rng,
+            self._policy,
+        )
+        if delay is None:
+            log.warning("feed gone (410): feed_id=%s; polling stopped until restart", feed_id)
+        runtime.due = now + delay if delay is not None else float("inf")
+        state = replace(state, last_outcome=result.outcome,
+                        next_poll_at=runtime.due if delay is not None else None)  # fmt: skip
+        runtime.state = state
+        metrics.IN_BACKOFF.labels(feed_id).set(1 if state.failures else 0)
+        metrics.BACKOFF_SINCE.labels(feed_id).set(state.backoff_since or 0)
+        metrics.NEXT_POLL.labels(feed_id).set(runtime.due if delay is not None else 0)
+        if _worth_saving(before, state):
+            await self._store.save(state)
+
+    def _seconds_to_next_due(self, now: float) -> float:
+        waiting = [r.due for r in self.feeds.values() if not r.in_flight and not r.state.gone]
+        return max(0.0, min([_MAX_IDLE_SLEEP, *(due - now for due in waiting)]))
+
+    def status(self) -> list[FeedState]:
+        return [runtime.state for runtime in self.feeds.values()]
+
+
+def _worth_saving(before: FeedState, after: FeedState) -> bool:
+    """Save when anything but the timestamps changed: an unchanged poll writes nothing."""
+    timestamps = {"last_success_at": None, "next_poll_at": None}
+    return replace(before, **timestamps) != replace(after, **timestamps)  # type: ignore[arg-type]
+
+
+async def _sleep_until(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

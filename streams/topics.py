@@ -1,0 +1,102 @@
+"""Every Kafka topic telex uses: names in one place, created with the right settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from streams.kafka import client_options
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """Fully prefixed topic names, derived from the settings once."""
+
+    raw: str
+    enriched: str
+    dlq: str
+    feeds_state: str
+    fingerprinted: str
+    tags_prefix: str
+    per_tag_topics: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TopicNames:
+        topics = settings.topics
+
+        def full(name: str) -> str:
+            return f"{topics.prefix}.{name}" if topics.prefix else name
+
+        return cls(
+            raw=full(topics.raw),
+            enriched=full(topics.enriched),
+            dlq=full(topics.dlq),
+            feeds_state=full(topics.feeds_state),
+            fingerprinted=full(topics.fingerprinted),
+            tags_prefix=full(topics.tags),
+            per_tag_topics=topics.per_tag_topics,
+        )
+
+    def tag(self, topic_slug: str) -> str:
+        """The per-tag topic, e.g. ``telex.tags.diplomacy``."""
+        return f"{self.tags_prefix}.{topic_slug}"
+
+
+def topic_specs(settings: Settings, tag_slugs: Iterable[str] = ()) -> list[TopicSpec]:
+    """Every topic with its partition count and configuration."""
+    names = TopicNames.from_settings(settings)
+    partitions = settings.kafka.partitions
+    specs = [
+        TopicSpec(names.raw, partitions, {}),
+        TopicSpec(names.enriched, partitions, {}),
+        TopicSpec(names.dlq, 1, {}),
+        # Compacted: the latest state per feed id is all a restarted poller needs.
+        TopicSpec(names.feeds_state, 1, {"cleanup.policy": "compact"}),
+        # One partition on purpose: every fingerprint meets every other one in a single
+        # ordered log, so near-duplicates are found across all raw partitions (agents/worker.py).
+        TopicSpec(names.fingerprinted, 1, {}),
+    ]
+    if names.per_tag_topics:
+        specs += [TopicSpec(names.tag(slug), partitions, {}) for slug in tag_slugs]
+    return specs
+
+
+async def ensure_topics(settings: Settings, tag_slugs: Iterable[str] = ()) -> list[str]:
+    """Create the topics that do not exist yet; return the names created."""
+    admin = AIOKafkaAdminClient(**client_options(settings.kafka))
+    created: list[str] = []
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in topic_specs(settings, tag_slugs) if spec.name not in existing]
+        for spec in missing:
+            new_topic = NewTopic(
+                name=spec.name,
+                num_partitions=spec.partitions,
+                replication_factor=settings.kafka.replication_factor,
+                topic_configs=spec.config,
+            )
+            try:
+                await admin.create_topics([new_topic])
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass  # another process created it first
+    finally:
+        await admin.close()
+    if created:
+        log.info("created topics %s", ", ".join(created))
+    return created
