@@ -16,7 +16,9 @@ Scale mode: `/feeds/{n}.rss` for n in [0, scale_feeds), each changing with proba
 Faults: the `/fault/*` routes of `streams.demo_faults`, and switchable per-path faults:
   POST /control/fault {"path": "/liveblog.rss", "status": 500, "count": 3}
       next `count` requests of `path` get `status` (with "retry_after": S a Retry-After
-      header), or "reset": true drops the connection, "delay": S sleeps S seconds first
+      header), or "reset": true drops the connection, "delay": S sleeps S seconds first.
+      aiohttp's client retries a GET once when the connection drops, so arm a reset with
+      count >= 2 for an aiohttp-based poller to see it fail.
   DELETE /control/fault   clears every armed fault
   GET /control/stats      requests per path and status; DELETE /control/stats resets them
 
