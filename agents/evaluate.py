@@ -1,0 +1,133 @@
+"""Evaluate agents on labelled files: `python -m agents.evaluate tagging FILE [--taxonomy PATH]`.
+
+Computation (`precision_recall_f1`, `evaluate_tagging`) is pure; `main` reads files and prints.
+New modes register a subcommand in `_MODES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.tagging import tag_item
+from agents.taxonomy import Taxonomy, load_taxonomy
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Per-topic quality figures; support is the number of items labelled with the topic."""
+
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A misclassified item: expected and predicted topics and the terms that fired."""
+
+    id: str
+    expected: frozenset[str]
+    predicted: frozenset[str]
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TaggingReport:
+    """Scores per topic and the misclassified items."""
+
+    scores: dict[str, Scores]
+    misses: tuple[Miss, ...]
+
+
+def precision_recall_f1(true_positive: int, false_positive: int, false_negative: int) -> Scores:
+    """Precision, recall and F1 from counts; an empty denominator gives 1.0 (nothing to get
+    wrong)."""
+    predicted = true_positive + false_positive
+    actual = true_positive + false_negative
+    precision = true_positive / predicted if predicted else 1.0
+    recall = true_positive / actual if actual else 1.0
+    total = precision + recall
+    f1 = 2 * precision * recall / total if total else 0.0
+    return Scores(precision, recall, f1, actual)
+
+
+def evaluate_tagging(taxonomy: Taxonomy, items: Iterable[dict[str, Any]]) -> TaggingReport:
+    """Tag every labelled item and score each taxonomy topic against its labels."""
+    counts = {topic.id: [0, 0, 0] for topic in taxonomy.topics}
+    misses: list[Miss] = []
+    for item in items:
+        tags = tag_item(
+            taxonomy, title=item["title"], summary=item["summary"], language=item.get("lang")
+        )
+        predicted = frozenset(tag.topic for tag in tags)
+        expected = frozenset(item["labels"])
+        for topic, (tp_fp_fn) in counts.items():
+            if topic in predicted:
+                tp_fp_fn[0 if topic in expected else 1] += 1
+            elif topic in expected:
+                tp_fp_fn[2] += 1
+        if predicted != expected:
+            fired = tuple(f"{t.topic}:{e.term}@{e.field}" for t in tags for e in t.evidence)
+            misses.append(Miss(str(item["id"]), expected, predicted, fired))
+    scores = {topic: precision_recall_f1(*c) for topic, c in counts.items()}
+    return TaggingReport(scores, tuple(misses))
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Items of a JSON-lines file, blank lines skipped."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def format_tagging_report(report: TaggingReport) -> str:
+    """Human-readable table of per-topic scores followed by the misclassified items."""
+    lines = [f"{'topic':<20} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>7}"]
+    for topic, s in report.scores.items():
+        lines.append(
+            f"{topic:<20} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f} {s.support:>7}"
+        )
+    lines.append(f"misclassified: {len(report.misses)}")
+    for miss in report.misses:
+        lines.append(
+            f"  {miss.id}: expected {sorted(miss.expected)} got {sorted(miss.predicted)}"
+            f" fired {list(miss.evidence)}"
+        )
+    return "\n".join(lines)
+
+
+def _run_tagging(args: argparse.Namespace) -> int:
+    report = evaluate_tagging(load_taxonomy(args.taxonomy), read_jsonl(args.file))
+    print(format_tagging_report(report))
+    return 0
+
+
+def _add_tagging(commands: Any) -> None:
+    parser = commands.add_parser("tagging", help="per-topic precision, recall and F1")
+    parser.add_argument("file", type=Path, help="labelled JSON lines (dev_tagging.jsonl format)")
+    parser.add_argument("--taxonomy", type=Path, default=None, help="taxonomy YAML")
+    parser.set_defaults(run=_run_tagging)
+
+
+_MODES: tuple[Callable[[Any], None], ...] = (_add_tagging,)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the subcommand and run it."""
+    parser = argparse.ArgumentParser(prog="python -m agents.evaluate", description=__doc__)
+    commands = parser.add_subparsers(dest="mode", required=True)
+    for add_mode in _MODES:
+        add_mode(commands)
+    args = parser.parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
