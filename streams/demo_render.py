@@ -71,7 +71,8 @@ def rss_item(item: FeedItem) -> str:
         _element("title", item.title),
         _element("link", item.id),
         _element("guid", item.id, isPermaLink="true"),
-        _element("description", item.summary),
+        # RSS 2.0 description is entity-encoded HTML: escape the plain text as HTML first.
+        _element("description", html.escape(item.summary, quote=False)),
         _element("pubDate", format_datetime(item.published)),
         _element("atom:updated", item.modified.isoformat()),
     ]
