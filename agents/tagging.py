@@ -39,7 +39,7 @@ class Tag:
     evidence: tuple[Evidence, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Compiled:
     """A term ready for matching: which literal to look for and how to confirm it."""
 
@@ -49,19 +49,20 @@ class _Compiled:
     bounded_left: bool
     bounded_right: bool
     confirm: re.Pattern[str] | None
+    positional: bool  # its group takes part in a proximity rule, so word positions matter
 
 
-# A hit: the compiled term and the word position where it starts.
-_Hit = tuple[_Compiled, int]
+# A hit: the compiled term, whether it is in the title, and its word position (-1: unneeded).
+_Hit = tuple[_Compiled, bool, int]
 
 
 def tag_item(taxonomy: Taxonomy, *, title: str, summary: str, language: str | None) -> list[Tag]:
     """Topics whose rules hold for the item, best score first; all languages when unknown."""
     automaton = _automaton(taxonomy, language if language in taxonomy.languages else None)
-    by_topic: dict[int, dict[str, list[_Hit]]] = defaultdict(lambda: {TITLE: [], SUMMARY: []})
-    for field, text in ((TITLE, title), (SUMMARY, summary)):
-        for hit in _scan(automaton, padded_fold(text)):
-            by_topic[hit[0].topic][field].append(hit)
+    by_topic: dict[int, list[_Hit]] = {}
+    for in_title, text in ((True, title), (False, summary)):
+        for hit in _scan(automaton, padded_fold(text), in_title):
+            by_topic.setdefault(hit[0].topic, []).append(hit)
     tags = [
         tag
         for index, hits in by_topic.items()
@@ -70,22 +71,25 @@ def tag_item(taxonomy: Taxonomy, *, title: str, summary: str, language: str | No
     return sorted(tags, key=lambda tag: (-tag.score, tag.topic))
 
 
-def _scan(automaton: ahocorasick.Automaton, text: str) -> list[_Hit]:
+def _scan(automaton: ahocorasick.Automaton, text: str, in_title: bool) -> list[_Hit]:
     hits: list[_Hit] = []
-    confirmed: dict[_Compiled, list[int]] = {}
+    confirmed: set[_Compiled] = set()
     for end, candidates in automaton.iter(text):
         for term in candidates:
-            start = end - term.literal_length + 1
             if term.confirm is not None:
                 if term not in confirmed:
-                    confirmed[term] = [m.start() for m in term.confirm.finditer(text)]
-                    hits.extend((term, _word_index(text, at)) for at in confirmed[term])
+                    confirmed.add(term)
+                    hits.extend(
+                        (term, in_title, _word_index(text, m.start()))
+                        for m in term.confirm.finditer(text)
+                    )
                 continue
+            start = end - term.literal_length + 1
             if term.bounded_left and text[start - 1].isalnum():
                 continue
             if term.bounded_right and text[end + 1].isalnum():
                 continue
-            hits.append((term, _word_index(text, start)))
+            hits.append((term, in_title, _word_index(text, start) if term.positional else -1))
     return hits
 
 
@@ -93,35 +97,54 @@ def _word_index(text: str, at: int) -> int:
     return text.count(" ", 0, at) - 1
 
 
-def _judge(topic: Topic, hits: dict[str, list[_Hit]]) -> Tag | None:
+def _judge(topic: Topic, hits: list[_Hit]) -> Tag | None:
     """Score a topic's hits; None unless the score reaches the threshold and constraints hold."""
-    evidence: list[Evidence] = []
-    groups_hit: set[str] = set()
-    for field, field_hits in hits.items():
-        factor = topic.title_weight if field == TITLE else 1.0
-        seen: set[tuple[str, str]] = set()
-        for term, _ in field_hits:
-            key = (term.term.group, term.term.pattern)
-            if key not in seen:  # each term counts once per field, whatever its language
-                seen.add(key)
-                groups_hit.add(term.term.group)
-                evidence.append(Evidence(term.term.pattern, field, term.term.weight * factor))
-        evidence.extend(
-            Evidence(f"{rule.groups[0]}~{rule.groups[1]}", field, rule.weight * factor)
-            for rule in topic.near
-            if _near(rule, field_hits)
-        )
-    score = round(sum(item.weight for item in evidence), 3)
+    counted: dict[tuple[bool, str, str], float] = {}
+    for compiled, in_title, _ in hits:
+        term = compiled.term
+        # Each term counts once per field, whatever language it was listed under.
+        counted.setdefault((in_title, term.group, term.pattern), term.weight)
+    score = sum(
+        weight * topic.title_weight if in_title else weight
+        for (in_title, _, _), weight in counted.items()
+    )
+    near = _near_bonuses(topic, hits, score)
+    score = round(score + sum(weight for _, _, weight in near), 3)
+    groups_hit = {group for _, group, _ in counted}
     if score < topic.threshold or not _constraints_hold(topic, groups_hit):
         return None
+    evidence = [
+        Evidence(pattern, TITLE if in_title else SUMMARY, weight * _factor(topic, in_title))
+        for (in_title, _, pattern), weight in counted.items()
+    ]
+    evidence.extend(Evidence(term, field, weight) for term, field, weight in near)
     return Tag(topic.id, score, tuple(evidence))
 
 
-def _near(rule: Proximity, hits: list[_Hit]) -> bool:
-    first = [(at, c.term) for c, at in hits if c.term.group == rule.groups[0]]
-    second = [(at, c.term) for c, at in hits if c.term.group == rule.groups[1]]
+def _factor(topic: Topic, in_title: bool) -> float:
+    return topic.title_weight if in_title else 1.0
+
+
+def _near_bonuses(topic: Topic, hits: list[_Hit], score: float) -> list[tuple[str, str, float]]:
+    """Proximity bonuses per field, skipped when even all of them could not reach the
+    threshold."""
+    best_case = sum(max(rule.weight * topic.title_weight, rule.weight) for rule in topic.near)
+    if not topic.near or score + 2 * best_case < topic.threshold:
+        return []
+    return [
+        (f"{rule.groups[0]}~{rule.groups[1]}", TITLE if in_title else SUMMARY, weight)
+        for in_title in (True, False)
+        for rule in topic.near
+        if _near(rule, [(c.term, at) for c, title, at in hits if title is in_title])
+        for weight in (rule.weight * _factor(topic, in_title),)
+    ]
+
+
+def _near(rule: Proximity, hits: list[tuple[Term, int]]) -> bool:
+    first = [(at, term) for term, at in hits if term.group == rule.groups[0]]
+    second = [(at, term) for term, at in hits if term.group == rule.groups[1]]
     return any(
-        abs(at_a - at_b) <= rule.within and term_a != term_b
+        abs(at_a - at_b) <= rule.within and term_a.pattern != term_b.pattern
         for at_a, term_a in first
         for at_b, term_b in second
     )
@@ -140,9 +163,10 @@ def _automaton(taxonomy: Taxonomy, language: str | None) -> ahocorasick.Automato
     """One automaton per (taxonomy, language); None holds every language's terms."""
     by_literal: dict[str, list[_Compiled]] = defaultdict(list)
     for index, topic in enumerate(taxonomy.topics):
+        positional = {group for rule in topic.near for group in rule.groups}
         for term in topic.terms:
             if language is None or term.language in (language, ALL_LANGUAGES):
-                literal, compiled = _compile(index, term)
+                literal, compiled = _compile(index, term, term.group in positional)
                 by_literal[literal].append(compiled)
     automaton = ahocorasick.Automaton()
     for literal, compiled_terms in by_literal.items():
@@ -151,15 +175,21 @@ def _automaton(taxonomy: Taxonomy, language: str | None) -> ahocorasick.Automato
     return automaton
 
 
-def _compile(topic: int, term: Term) -> tuple[str, _Compiled]:
+def _compile(topic: int, term: Term, positional: bool) -> tuple[str, _Compiled]:
     """The literal the automaton looks for, and how a hit on it is confirmed."""
     pattern = term.pattern
     core = pattern.strip("*")
     if "*" not in core:
         return core, _Compiled(
-            topic, term, len(core), not pattern.startswith("*"), not pattern.endswith("*"), None
+            topic,
+            term,
+            len(core),
+            not pattern.startswith("*"),
+            not pattern.endswith("*"),
+            None,
+            positional,
         )
     anchor = max(core.split("*"), key=len)
     words = (r"\w*".join(re.escape(piece) for piece in word.split("*")) for word in pattern.split())
     confirm = re.compile(r"(?<!\w)" + " ".join(words) + r"(?!\w)")
-    return anchor, _Compiled(topic, term, len(anchor), False, False, confirm)
+    return anchor, _Compiled(topic, term, len(anchor), False, False, confirm, positional)
