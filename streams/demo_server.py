@@ -353,16 +353,7 @@ async def serve_until_signalled(server: DemoServer) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     args = _parse_args(argv)
-    server = DemoServer(
-        host=args.host,
-        port=args.port,
-        initial_items=args.initial_items,
-        item_interval=args.item_interval,
-        max_age=args.max_age,
-        scale_feeds=args.scale_feeds,
-        change_probability=args.change_probability,
-        change_period=args.change_period,
-    )
+    server = DemoServer(**vars(args))  # every option is named after a constructor argument
     asyncio.run(serve_until_signalled(server))
     return 0
 
