@@ -32,6 +32,7 @@ from typing import Any
 from aiohttp import web
 
 from streams.demo_render import RSS_TAIL, FeedItem, FeedPage, render_rss, rss_head, rss_item
+from streams.errors import TelexError
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 MIB = 1 << 20
@@ -42,7 +43,7 @@ MAX_MEBIBYTES = 1024
 _CHUNK_BYTES = 64 * 1024
 
 
-class FaultRequestError(ValueError):
+class FaultRequestError(TelexError):
     """A fault request (query or control JSON) is invalid."""
 
 

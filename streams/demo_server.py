@@ -59,6 +59,7 @@ from streams.demo_render import (
 )
 from streams.demo_scale import ChangeHistory, scale_page
 from streams.demo_timeline import LiveBlog, latest_updates, load_liveblog
+from streams.errors import ConfigError
 
 Clock = Callable[[], float]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -183,9 +184,9 @@ class DemoServer:
         blog: LiveBlog | None = None,
     ) -> None:
         if item_interval <= 0 or change_period <= 0:
-            raise ValueError("item_interval and change_period must be positive")
+            raise ConfigError("item_interval and change_period must be positive")
         if initial_items < 0 or max_age < 0 or scale_feeds < 0 or feed_window < 1:
-            raise ValueError("counts and max_age must not be negative")
+            raise ConfigError("initial_items, max_age, scale_feeds must be >= 0, feed_window >= 1")
         self._host, self._port, self._clock = host, port, clock
         self._initial, self._interval = initial_items, item_interval
         self._max_age, self._window, self._scale_count = max_age, feed_window, scale_feeds

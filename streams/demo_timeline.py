@@ -15,11 +15,13 @@ from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from streams.errors import TelexError
+
 SEED_RESOURCE = "seed_liveblog.json"
 REVISIONS_RESOURCE = "seed_revisions.json"
 
 
-class DemoDataError(Exception):
+class DemoDataError(TelexError):
     """The demo seed or revision data is malformed or inconsistent."""
 
 

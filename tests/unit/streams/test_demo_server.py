@@ -21,6 +21,7 @@ import pytest
 import pytest_asyncio
 
 from streams.demo_server import DemoServer
+from streams.errors import ConfigError
 
 START = 1_733_295_720.0  # 2024-12-04T07:02:00Z, the seed's first update
 INTERVAL = 5.0
@@ -472,7 +473,7 @@ async def test_url_needs_a_started_server() -> None:
     "kwargs", [{"item_interval": 0.0}, {"change_period": -1.0}, {"initial_items": -1}]
 )
 def test_bad_configuration_is_refused(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError):
         DemoServer(**kwargs)
 
 
