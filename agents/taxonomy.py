@@ -140,9 +140,9 @@ def _topic(topic_id: Any, body: Any, where: str, default_title_weight: float) ->
 
 
 def _group(name: Any, body: Any, where: str) -> list[Term]:
-    where = f"{where} 'groups.{name}'"
-    spec = _mapping(body, where, "(group)", None)
-    default_weight = _number(spec.get("weight", 1.0), f"{where}.weight", None)
+    key = f"groups.{name}"
+    spec = _mapping(body, where, key, None)
+    default_weight = _number(spec.get("weight", 1.0), f"{where} '{key}.weight'", None)
     terms: list[Term] = []
     for language, entries in spec.items():
         if language == "weight":
@@ -150,11 +150,11 @@ def _group(name: Any, body: Any, where: str) -> list[Term]:
         if not isinstance(language, str) or not (
             language == ALL_LANGUAGES or _LANGUAGE_KEY.match(language)
         ):
-            raise TaxonomyError(f"{where}: {language!r} is not a language code or 'all'")
-        for pattern, weight in _weighted(entries, default_weight, f"{where}.{language}"):
+            raise TaxonomyError(f"{where} '{key}': {language!r} is not a language code or 'all'")
+        for pattern, weight in _weighted(entries, default_weight, f"{where} '{key}.{language}'"):
             terms.append(Term(pattern, weight, str(name), language))
     if not terms:
-        raise TaxonomyError(f"{where}: defines no terms")
+        raise TaxonomyError(f"{where} '{key}': defines no terms")
     return terms
 
 

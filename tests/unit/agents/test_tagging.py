@@ -1,0 +1,86 @@
+"""Matching behaviour of tag_item: folding, elision, wildcards, proximity, none-of, seed labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agents.tagging import Evidence, tag_item
+from agents.taxonomy import Taxonomy, load_taxonomy
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+SEED = Path(__file__).parents[3] / "streams" / "demo" / "seed_liveblog.json"
+
+
+@pytest.fixture(scope="module")
+def rules() -> Taxonomy:
+    return load_taxonomy(FIXTURES / "tagging" / "rules.yaml")
+
+
+def _topics(taxonomy: Taxonomy, title: str, summary: str = "", lang: str | None = None) -> set[str]:
+    return {tag.topic for tag in tag_item(taxonomy, title=title, summary=summary, language=lang)}
+
+
+@pytest.mark.parametrize(
+    ("title", "lang", "expected"),
+    [
+        # elision, typographic apostrophe, accents, case
+        ("L’ACCORD de DÉFENSE", "fr", {"pact"}),
+        ("l'accord d'assistance mutuelle", "fr", {"pact"}),
+        # wildcards: German compounds, prefix and infix
+        ("Verteidigungsabkommen unterzeichnet", "de", {"pact"}),
+        ("Vertragsentwurf zur Verteidigungspolitik", "de", {"pact"}),
+        ("Abkommens-Text zur Verteidigung", "de", set()),  # "*abkommen" needs the word end
+        # word boundaries: no match inside other words
+        ("Untreaty of indefenceable", "en", set()),
+        # none-of vetoes, whatever the score
+        ("Accord commercial de défense", "fr", set()),
+        # all-of: both groups needed
+        ("Traité et accord", "fr", set()),
+        # mid-word wildcard confirmed by regex
+        ("Bundesaußenminister spricht", "de", {"ministers"}),
+        ("Bundesminister", "de", {"ministers"}),
+        ("Bundesliga-Minister", "de", set()),
+    ],
+)
+def test_matching_rules(rules: Taxonomy, title: str, lang: str, expected: set[str]) -> None:
+    assert _topics(rules, title, lang=lang) == expected
+
+
+def test_proximity_bonus_only_when_terms_are_close(rules: Taxonomy) -> None:
+    close = tag_item(rules, title="", summary="treaty on defence", language="en")
+    far = tag_item(rules, title="", summary="treaty a b c d defence", language="en")
+    assert [e.term for e in close[0].evidence] == ["treaty", "defence", "treaty~defence"]
+    assert far == []  # 1 + 1 < threshold 3 without the bonus
+
+
+def test_title_weight_and_once_per_field(rules: Taxonomy) -> None:
+    [tag] = tag_item(rules, title="treaty defence", summary="treaty treaty defence", language="en")
+    assert Evidence("treaty", "title", 2.0) in tag.evidence
+    assert sum(e.term == "treaty" for e in tag.evidence) == 2
+    assert tag.score == pytest.approx(2 + 2 + 2 + 1 + 1 + 1)
+
+
+def test_unknown_language_matches_every_language(rules: Taxonomy) -> None:
+    assert _topics(rules, "Verteidigungsabkommen", lang=None) == {"pact"}
+    assert _topics(rules, "Verteidigungsabkommen", lang="es") == {"pact"}
+    assert _topics(rules, "Verteidigungsabkommen", lang="en") == set()
+
+
+def test_tags_sorted_by_score() -> None:
+    tags = tag_item(
+        load_taxonomy(),
+        title="Merz et Macron signent un accord de défense à Paris",
+        summary="Le chancelier allemand et le président français ont signé le traité.",
+        language="fr",
+    )
+    assert [t.score for t in tags] == sorted((t.score for t in tags), reverse=True)
+    assert {t.topic for t in tags} == {"defense-treaty", "diplomacy", "german-politics"}
+
+
+@pytest.mark.parametrize("item", json.loads(SEED.read_text())["items"], ids=lambda i: i["id"])
+def test_seed_liveblog_labels(item: dict[str, object]) -> None:
+    title, summary = str(item["title"]), str(item["summary"])
+    assert _topics(load_taxonomy(), title, summary, "fr") == set(item["labels"])  # type: ignore[arg-type]
