@@ -47,9 +47,9 @@ def tag_stage(raw: RawItem, taxonomy: Taxonomy, *, received_at: str) -> Fingerpr
     if language is not None:
         source = "declared" if language == declared else "detected"
     tags = tag_item(taxonomy, title=raw.title, summary=raw.summary, language=language)
-    print_ = fingerprint(
-        title=raw.title, summary=raw.summary, language=language, content_hash=raw.content_hash
-    )
+    # The fingerprint hashes the text alone (not the link, unlike raw.content_hash), so the
+    # same text reposted by another feed is an exact duplicate.
+    print_ = fingerprint(title=raw.title, summary=raw.summary, language=language)
     return FingerprintedItem(
         item=raw,
         language=language,

@@ -17,7 +17,7 @@ import base64
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,14 +96,7 @@ def build_worker_app(
     )
     enriched_topic = app.topic(names.enriched, key_type=bytes, value_type=bytes)
     dlq_topic = app.topic(names.dlq, key_type=bytes, value_type=bytes, partitions=1)
-    dedup_table = app.Table(
-        "dedup-state",
-        partitions=1,
-        key_type=str,
-        value_type=bytes,
-        key_serializer="json",
-        value_serializer="raw",
-    )
+    dedup_table = app.Table("dedup-state", partitions=1, key_type=bytes, value_type=bytes)
     tag_topics: dict[str, faust.TopicT] = {}
 
     def tag_topic(slug: str) -> faust.TopicT:
@@ -165,7 +158,7 @@ def build_worker_app(
 
     @app.agent(fingerprinted_topic, name="dedup-items")
     async def dedup_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
-        deduplicator = Deduplicator(dedup_table, dedup_config)  # type: ignore[arg-type]
+        deduplicator = Deduplicator(TableStore(dedup_table), dedup_config)
         processed = 0
         watermark = 0.0
         async for event in stream.events():
@@ -209,6 +202,35 @@ def build_worker_app(
     _add_web_pages(app)
     _add_timers(app, holder)
     return app
+
+
+class TableStore(MutableMapping[str, bytes]):
+    """The dedup store on a Faust table: str keys as UTF-8 bytes, so recovery sees the same keys."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def __getitem__(self, key: str) -> bytes:
+        value: bytes = self._table[key.encode()]
+        return value
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self._table[key.encode()] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._table[key.encode()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.encode() in self._table
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._table.get(key.encode(), default)
+
+    def __iter__(self) -> Iterator[str]:
+        return (key.decode() for key in self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
 
 
 def _observe_latency(event: EnrichedItem) -> None:

@@ -15,12 +15,14 @@ def create_app(
 ) -> faust.App:
     """A Faust app for this cluster; tables and agents are added by agents.worker."""
     worker = settings.worker
+    datadir = (worker.data_dir / worker_id).resolve()
+    datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         worker.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka.bootstrap.split(",")],
         broker_credentials=_credentials(settings.kafka),
         store=worker.store,
-        datadir=str(worker.data_dir / worker_id),
+        datadir=str(datadir),
         autodiscover=False,
         key_serializer="raw",
         value_serializer="raw",

@@ -56,7 +56,7 @@ class FeedStateStore:
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
         states: dict[str, FeedState] = {}
-        while any(await consumer.position(tp) < end[tp] for tp in partitions):
+        while not await _reached(consumer, end):
             batches = await consumer.getmany(timeout_ms=500, max_records=1000)
             for records in batches.values():
                 for record in records:
@@ -73,6 +73,13 @@ class FeedStateStore:
             await consumer._client.force_metadata_update()  # topic just created
             await asyncio.sleep(0.2)
         raise BrokerError(f"state topic {self._topic} does not exist; run ensure_topics first")
+
+
+async def _reached(consumer: AIOKafkaConsumer, end: dict[TopicPartition, int]) -> bool:
+    for tp, offset in end.items():
+        if await consumer.position(tp) < offset:
+            return False
+    return True
 
 
 def _apply(states: dict[str, FeedState], key: bytes | None, value: bytes | None) -> None:

@@ -1,0 +1,224 @@
+"""The ``telex`` command line: run, poll, worker, broker, check, enrich, demo-server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from streams.errors import TelexError
+from streams.settings import Settings, load_settings
+
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "demo" / "telex.yaml"
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="TELEX_CONFIG",
+    help="YAML config file (TELEX_* environment variables win over it).",
+)
+@click.option(
+    "--bootstrap", help="Kafka bootstrap servers host:port[,...] (TELEX_KAFKA_BOOTSTRAP)."
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, bootstrap: str | None) -> None:
+    """telex: live news feeds to deduplicated, topic-tagged events on Kafka."""
+    overrides: dict[str, Any] = {"kafka": {"bootstrap": bootstrap}} if bootstrap else {}
+    ctx.obj = {"config_path": config_path, "overrides": overrides}
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = load_settings(ctx.obj["config_path"], **ctx.obj["overrides"])
+    _configure_logging(settings)
+    return settings
+
+
+@cli.command()
+@click.option("--port", type=int, default=9092, show_default=True)
+@click.option("--controller-port", type=int, default=9093, show_default=True)
+@click.option("--stop", is_flag=True, help="Stop the broker started earlier for this data folder.")
+@click.pass_context
+def broker(ctx: click.Context, port: int, controller_port: int, stop: bool) -> None:
+    """Run a local single-node Kafka broker (data kept in <data_dir>/kafka) until Ctrl-C."""
+    from streams.broker import BrokerConfig, LocalBroker
+
+    settings = _settings(ctx)
+    config = BrokerConfig(
+        data_dir=settings.data_dir.resolve() / "kafka",
+        port=port,
+        controller_port=controller_port,
+        partitions=settings.kafka.partitions,
+    )
+    local = LocalBroker(config)
+    if stop:
+        local.stop()
+        click.echo("broker stopped")
+        return
+    running = local.running_pid()
+    if running is not None:
+        click.echo(
+            f"broker already running: pid {running} at {config.bootstrap} ({config.data_dir})"
+        )
+        return
+    started = time.monotonic()
+    local.start()
+    try:
+        waited = asyncio.run(local.wait_ready())
+        click.echo(
+            f"broker ready at {config.bootstrap} in {time.monotonic() - started:.1f} s "
+            f"(client answered after {waited:.1f} s); data in {config.data_dir}; Ctrl-C stops it"
+        )
+        _wait_for_signal()
+    finally:
+        local.stop()
+        click.echo("broker stopped")
+
+
+@cli.command()
+@click.option("--worker-id", default="worker-1", show_default=True, help="Unique per process.")
+@click.option("--web-port", type=int, help="Port of /metrics, /healthz, /readyz.")
+@click.pass_context
+def worker(ctx: click.Context, worker_id: str, web_port: int | None) -> None:
+    """Run a Faust worker: dedup, tagging, enrichment (join more to scale out)."""
+    from faust import Worker
+
+    from agents.taxonomy import load_taxonomy
+    from agents.worker import build_worker_app
+    from streams.topics import ensure_topics
+
+    settings = _settings(ctx)
+    taxonomy = load_taxonomy(settings.worker.taxonomy_path)
+    asyncio.run(ensure_topics(settings, [topic.id for topic in taxonomy.topics]))
+    app = build_worker_app(settings, worker_id=worker_id, web_port=web_port)
+    port = web_port if web_port is not None else settings.worker.web_port
+    click.echo(f"worker {worker_id}: metrics at http://{settings.worker.web_host}:{port}/metrics")
+    Worker(app, loglevel=settings.log.level.lower(), quiet=True).execute_from_commandline()
+
+
+@cli.command()
+@click.option("--status", is_flag=True, help="Print each feed's saved state and exit.")
+@click.pass_context
+def poll(ctx: click.Context, status: bool) -> None:
+    """Run the feed poller alone (publishes raw items)."""
+    from streams.service import print_status, run_poller
+
+    settings = _settings(ctx)
+    if status:
+        asyncio.run(print_status(settings))
+        return
+    asyncio.run(run_poller(settings))
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--allow-private", is_flag=True, help="Allow loopback/private addresses.")
+@click.pass_context
+def check(ctx: click.Context, url: str, allow_private: bool) -> None:
+    """Fetch and parse one feed once; print its items as JSON lines (no Kafka needed)."""
+    from streams.service import check_feed
+
+    settings = _settings(ctx)
+    for line in asyncio.run(check_feed(settings, url, allow_private=allow_private)):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("source", default="-", type=click.File("rb"))
+@click.option("--keep-dropped", is_flag=True, help="Also write dropped exact repeats.")
+@click.pass_context
+def enrich(ctx: click.Context, source: Any, keep_dropped: bool) -> None:
+    """Dedup and tag raw items (JSON lines in, enriched events as JSON lines out)."""
+    from agents.offline import enrich_lines
+
+    settings = _settings(ctx)
+    out = click.get_binary_stream("stdout")
+    for line in enrich_lines(source, settings, keep_dropped=keep_dropped):
+        out.write(line + b"\n")
+
+
+@cli.command("demo-server")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--item-interval", type=float, default=5.0, show_default=True)
+def demo_server(host: str, port: int, item_interval: float) -> None:
+    """Serve the demo live blog (RSS, Atom, JSON Feed, LiveBlogPosting page) that grows."""
+    from streams.demo_server import main as demo_main
+
+    raise SystemExit(
+        demo_main(["--host", host, "--port", str(port), "--item-interval", str(item_interval)])
+    )
+
+
+@cli.command()
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Serve the demo feed.")
+@click.pass_context
+def run(ctx: click.Context, workers: int, demo: bool) -> None:
+    """Run everything: local broker (unless --bootstrap is given), demo feed, poller, workers."""
+    from streams.supervisor import run_pipeline
+
+    settings = _settings(ctx)
+    config_path: Path | None = ctx.obj["config_path"]
+    external = bool(ctx.obj["overrides"]) or "TELEX_KAFKA_BOOTSTRAP" in os.environ
+    run_pipeline(settings, config_path, workers=workers, demo=demo, local_broker=not external)
+
+
+def main() -> None:
+    """Console entry point: configuration and startup errors end in one line, no traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except TelexError as exc:
+        click.echo(f"telex: error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _wait_for_signal() -> None:
+    received: list[int] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda number, _frame: received.append(number))
+    while not received:
+        time.sleep(0.2)
+
+
+def _configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    if settings.log.format == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log.level)
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry).decode()
+
+
+if __name__ == "__main__":
+    main()
