@@ -81,7 +81,8 @@ def parse_command(argv: list[str]) -> click.Context:
     """
     assert argv[0] == "telex", f"not a telex command: {argv}"
     group_ctx = cli.make_context("telex", argv[1:])
-    rest = [*group_ctx.protected_args, *group_ctx.args]
+    # The group leaves the subcommand's own arguments in args; the name comes just before.
+    rest = argv[len(argv) - len(group_ctx.args) - 1 :]
     name, command, args = cli.resolve_command(group_ctx, rest)
     assert command is not None and name is not None, f"no subcommand in {argv}"
     return command.make_context(name, args, parent=group_ctx)
