@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
-
-def _load_helper() -> ModuleType:
-    path = Path(__file__).with_name("prometheus_server.py")
-    spec = importlib.util.spec_from_file_location("telex_prometheus_server", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-helper = _load_helper()
+# A helper module next to this file, not a package: make its folder importable.
+sys.path.insert(0, str(Path(__file__).parent))
+import prometheus_server as helper
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +26,7 @@ def exporter_address() -> Iterator[str]:
     )
     interval.labels(feed_id="demo-rss").set(30)
     dlq = Counter("telex_worker_dlq_messages", "dlq", ["reason"], registry=registry)
-    dlq.labels(reason="schema").inc(3)
+    dlq.labels(reason="invalid_schema").inc(3)
     port = helper.free_port()
     server, thread = start_http_server(port, addr="127.0.0.1", registry=registry)
     yield f"127.0.0.1:{port}"
@@ -47,12 +36,12 @@ def exporter_address() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def prometheus(exporter_address: str) -> Iterator[Any]:
+def prometheus(exporter_address: str) -> Iterator[helper.PrometheusServer]:
     with helper.PrometheusServer({"telex-worker": exporter_address}) as server:
         yield server
 
 
-def _wait_targets_up(server: Any, timeout: float = 15.0) -> bool:
+def _wait_targets_up(server: helper.PrometheusServer, timeout: float = 15.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.targets_up():
@@ -61,30 +50,32 @@ def _wait_targets_up(server: Any, timeout: float = 15.0) -> bool:
     return False
 
 
-def test_scrapes_the_exporter(prometheus: Any) -> None:
+def test_scrapes_the_exporter(prometheus: helper.PrometheusServer) -> None:
     assert _wait_targets_up(prometheus), prometheus.log_tail()
     series = prometheus.wait_for_series('telex_ready{component="worker"}')
     assert [float(s["value"][1]) for s in series] == [1.0]
     assert series[0]["metric"]["job"] == "telex-worker"
 
 
-def test_counter_keeps_its_value_and_labels(prometheus: Any) -> None:
+def test_counter_keeps_its_value_and_labels(prometheus: helper.PrometheusServer) -> None:
     series = prometheus.wait_for_series("telex_worker_dlq_messages_total")
-    assert {s["metric"]["reason"]: float(s["value"][1]) for s in series} == {"schema": 3.0}
+    assert {s["metric"]["reason"]: float(s["value"][1]) for s in series} == {"invalid_schema": 3.0}
 
 
-def test_loads_the_alert_rules(prometheus: Any) -> None:
+def test_loads_the_alert_rules(prometheus: helper.PrometheusServer) -> None:
     groups = prometheus.rules()["groups"]
     names = {rule["name"] for group in groups for rule in group["rules"]}
     assert {"TelexFeedStale", "TelexWorkerNotReady", "TelexNoEnrichedEvents"} <= names
 
 
-def test_bad_query_raises(prometheus: Any) -> None:
+def test_bad_query_raises(prometheus: helper.PrometheusServer) -> None:
     with pytest.raises(helper.PrometheusError, match="bad_data"):
         prometheus.query("sum(")
 
 
-def test_every_deploy_expression_is_accepted_by_the_server(prometheus: Any) -> None:
+def test_every_deploy_expression_is_accepted_by_the_server(
+    prometheus: helper.PrometheusServer,
+) -> None:
     expressions = helper.dashboard_expressions() + helper.alert_expressions()
     assert expressions
     for expr in expressions:
@@ -96,4 +87,4 @@ def test_stop_frees_the_port(exporter_address: str) -> None:
     url = server.url
     server.stop()
     with pytest.raises(OSError):
-        helper.urllib.request.urlopen(f"{url}/-/ready", timeout=1)
+        urllib.request.urlopen(f"{url}/-/ready", timeout=1)
