@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,38 @@ def test_prometheus_mounts_its_config_and_rules() -> None:
     prometheus = SERVICES["prometheus"]
     assert "./prometheus:/etc/prometheus:ro" in prometheus["volumes"]
     assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (DEPLOY.parent / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_image_runs_as_non_root_with_a_real_default_command(
+    command_parser: Callable[[list[str]], click.Context],
+    env_checker: Callable[[Mapping[str, str]], list[str]],
+) -> None:
+    instructions = _dockerfile_instructions()
+    values = {kind: value for kind, value in instructions}  # the last one wins, as in Docker
+    assert values["FROM"] == "python:3.11-slim"
+    assert values["USER"].split(":")[0] not in {"root", "0"}
+    assert command_parser(json.loads(values["CMD"])).command.name == "worker"
+    env = dict(
+        pair.split("=", 1)
+        for kind, value in instructions
+        if kind == "ENV"
+        for pair in value.split()
+    )
+    assert env_checker(env) == []
+
+
+def test_image_installs_pinned_dependencies_before_the_project() -> None:
+    runs = [value for kind, value in _dockerfile_instructions() if kind == "RUN"]
+    pinned = next(i for i, run in enumerate(runs) if "requirements.lock" in run)
+    project = next(i for i, run in enumerate(runs) if "--no-deps ." in run)
+    assert pinned < project
