@@ -1,4 +1,4 @@
-"""Evaluate agents on labelled files: `python -m agents.evaluate tagging FILE [--taxonomy PATH]`.
+"""Evaluate agents on labelled files: `python -m agents.evaluate tagging|dedup FILE [...]`.
 
 Computation (`precision_recall_f1`, `evaluate_tagging`) is pure; `main` reads files and prints.
 New modes register a subcommand in `_MODES`.
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agents.dedup import compare
+from agents.fingerprint import Fingerprint, fingerprint
 from agents.tagging import tag_item
 from agents.taxonomy import Taxonomy, load_taxonomy
 
@@ -80,6 +82,37 @@ def evaluate_tagging(taxonomy: Taxonomy, items: Iterable[dict[str, Any]]) -> Tag
     return TaggingReport(scores, tuple(misses))
 
 
+@dataclass(frozen=True, slots=True)
+class DedupReport:
+    """Duplicate-detection scores for same-language and cross-lingual pairs, and the misses."""
+
+    same_language: Scores
+    cross_lingual: Scores
+    misses: tuple[str, ...]
+
+
+def evaluate_dedup(pairs: Iterable[dict[str, Any]]) -> DedupReport:
+    """Compare the fingerprints of each labelled pair; score 'duplicate' as the positive class."""
+    counts = {"same": [0, 0, 0], "cross": [0, 0, 0]}
+    misses: list[str] = []
+    for pair in pairs:
+        predicted, _ = compare(_fingerprint_side(pair["a"]), _fingerprint_side(pair["b"]))
+        expected = bool(pair["duplicate"])
+        group = counts["same" if pair["a"].get("lang") == pair["b"].get("lang") else "cross"]
+        if predicted:
+            group[0 if expected else 1] += 1
+        elif expected:
+            group[2] += 1
+        if predicted != expected:
+            misses.append(str(pair["id"]))
+    same, cross = (precision_recall_f1(*counts[key]) for key in ("same", "cross"))
+    return DedupReport(same, cross, tuple(misses))
+
+
+def _fingerprint_side(side: dict[str, Any]) -> Fingerprint:
+    return fingerprint(title=side["title"], summary=side["summary"], language=side.get("lang"))
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Items of a JSON-lines file, blank lines skipped."""
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -102,6 +135,19 @@ def format_tagging_report(report: TaggingReport) -> str:
     return "\n".join(lines)
 
 
+def format_dedup_report(report: DedupReport) -> str:
+    """Scores of both pair groups followed by the misclassified pair ids."""
+    lines = [f"{'pairs':<14} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>7}"]
+    for name, s in (
+        ("same-language", report.same_language),
+        ("cross-lingual", report.cross_lingual),
+    ):
+        lines.append(f"{name:<14} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f} {s.support:>7}")
+    lines.append(f"misclassified: {len(report.misses)}")
+    lines.extend(f"  {pair_id}" for pair_id in report.misses)
+    return "\n".join(lines)
+
+
 def _run_tagging(args: argparse.Namespace) -> int:
     report = evaluate_tagging(load_taxonomy(args.taxonomy), read_jsonl(args.file))
     print(format_tagging_report(report))
@@ -115,7 +161,18 @@ def _add_tagging(commands: Any) -> None:
     parser.set_defaults(run=_run_tagging)
 
 
-_MODES: tuple[Callable[[Any], None], ...] = (_add_tagging,)
+def _run_dedup(args: argparse.Namespace) -> int:
+    print(format_dedup_report(evaluate_dedup(read_jsonl(args.file))))
+    return 0
+
+
+def _add_dedup(commands: Any) -> None:
+    parser = commands.add_parser("dedup", help="duplicate-pair precision, recall and F1")
+    parser.add_argument("file", type=Path, help="labelled pairs (dev_dedup_pairs.jsonl format)")
+    parser.set_defaults(run=_run_dedup)
+
+
+_MODES: tuple[Callable[[Any], None], ...] = (_add_tagging, _add_dedup)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,11 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from agents.evaluate import evaluate_tagging, main, precision_recall_f1, read_jsonl
+from agents.evaluate import (
+    evaluate_dedup,
+    evaluate_tagging,
+    main,
+    precision_recall_f1,
+    read_jsonl,
+)
 from agents.taxonomy import load_taxonomy
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 DEV = FIXTURES / "labelled" / "dev_tagging.jsonl"
+DEV_PAIRS = FIXTURES / "labelled" / "dev_dedup_pairs.jsonl"
 # Items written from the label definitions, not from the dev set (one judgement-call miss).
 EXTRA = FIXTURES / "tagging" / "extra_labelled.jsonl"
 
@@ -50,3 +57,62 @@ def test_cli_prints_scores(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tagging", str(DEV)]) == 0
     out = capsys.readouterr().out
     assert "defense-treaty" in out and "misclassified:" in out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lexical dedup reaches same-language F1 0.74 on the dev pairs (recall 0.58): "
+    "paraphrases sharing few content words are missed; target is 0.9",
+)
+def test_dedup_same_language_quality_gate() -> None:
+    report = evaluate_dedup(read_jsonl(DEV_PAIRS))
+    assert report.same_language.f1 >= 0.9, report
+
+
+def test_dedup_keeps_precision_and_current_recall() -> None:
+    report = evaluate_dedup(read_jsonl(DEV_PAIRS))
+    assert report.same_language.precision == 1.0, report.misses
+    assert report.same_language.f1 >= 0.73, report
+
+
+def _side(lang: str, title: str, summary: str) -> dict[str, str]:
+    return {"lang": lang, "title": title, "summary": summary}
+
+
+SAME_FR = _side("fr", "Le Parlement adopte la loi sur l'énergie", "Le vote a eu lieu mardi soir.")
+OTHER_FR = _side("fr", "Inondations dans le sud du pays", "Des milliers d'habitants évacués.")
+SAME_EN = _side("en", "Parliament passes the energy law", "The vote took place on Tuesday.")
+
+
+@pytest.mark.parametrize(
+    ("pairs", "same", "cross", "misses"),
+    [
+        # Identical text is a duplicate: one true positive, nothing missed.
+        ([("p1", SAME_FR, SAME_FR, True)], (1, 0, 0), (0, 0, 0), ()),
+        # Labelled duplicate but unrelated text: a false negative, listed as a miss.
+        ([("p2", SAME_FR, OTHER_FR, True)], (0, 0, 1), (0, 0, 0), ("p2",)),
+        # Identical text labelled distinct: a false positive.
+        ([("p3", OTHER_FR, OTHER_FR, False)], (0, 1, 0), (0, 0, 0), ("p3",)),
+        # A translation goes to the cross-lingual group, never the same-language one.
+        ([("p4", SAME_FR, SAME_EN, True)], (0, 0, 0), (0, 0, 1), ("p4",)),
+    ],
+)
+def test_evaluate_dedup_counts_each_group(
+    pairs: list[tuple[str, dict[str, str], dict[str, str], bool]],
+    same: tuple[int, int, int],
+    cross: tuple[int, int, int],
+    misses: tuple[str, ...],
+) -> None:
+    labelled = [{"id": i, "a": a, "b": b, "duplicate": dup} for i, a, b, dup in pairs]
+    report = evaluate_dedup(labelled)
+    assert report.same_language == precision_recall_f1(*same)
+    assert report.cross_lingual == precision_recall_f1(*cross)
+    assert report.misses == misses
+
+
+def test_cli_prints_dedup_scores(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dedup", str(DEV_PAIRS)]) == 0
+    out = capsys.readouterr().out
+    assert "same-language" in out and "cross-lingual" in out
+    listed = {line.strip() for line in out.split("misclassified:")[1].splitlines()[1:]}
+    assert listed == set(evaluate_dedup(read_jsonl(DEV_PAIRS)).misses)
