@@ -1,0 +1,163 @@
+"""load_settings: defaults, the YAML file, TELEX_* variables winning over it, errors naming keys."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from streams.errors import ConfigError
+from streams.settings import Settings, load_settings
+
+CONFIG = Path(__file__).parents[2] / "fixtures" / "settings" / "telex.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's or CI's own TELEX_* variables must not leak into these tests."""
+    for name in list(os.environ):
+        if name.startswith("TELEX_"):
+            monkeypatch.delenv(name)
+
+
+def test_defaults_without_file_or_environment() -> None:
+    settings = load_settings()
+    assert settings.kafka.bootstrap == "127.0.0.1:9092"
+    assert settings.kafka.partitions == 8
+    assert settings.poller.feeds == ()
+    assert settings.worker.near_duplicates == "annotate"
+
+
+def test_file_values_are_read() -> None:
+    settings = load_settings(CONFIG)
+    assert settings.kafka.bootstrap == "kafka-0.internal:9093,kafka-1.internal:9093"
+    assert settings.kafka.partitions == 12
+    assert settings.topics.prefix == "newsroom"
+    assert settings.topics.raw == "items.raw"  # untouched keys of a section keep their default
+    assert [feed.id for feed in settings.poller.feeds] == ["lemonde-live", "tagesschau"]
+    assert settings.poller.feeds[0].interval_seconds == 60.0
+    assert settings.poller.feeds[1].language == "de"
+    assert settings.worker.near_duplicates == "drop"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "read"),
+    [
+        ("TELEX_KAFKA_BOOTSTRAP", "broker:29092", lambda s: s.kafka.bootstrap),
+        ("TELEX_KAFKA_PARTITIONS", "3", lambda s: s.kafka.partitions),
+        ("TELEX_TOPICS_PREFIX", "staging", lambda s: s.topics.prefix),
+        ("TELEX_LOG_LEVEL", "DEBUG", lambda s: s.log.level),
+        ("TELEX_WORKER_NEAR_DUPLICATES", "annotate", lambda s: s.worker.near_duplicates),
+    ],
+)
+def test_environment_wins_over_file(
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    read: Callable[[Settings], object],
+) -> None:
+    monkeypatch.setenv(variable, value)
+    settings = load_settings(CONFIG)
+    assert str(read(settings)) == value
+
+
+def test_environment_keeps_the_rest_of_the_file_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEX_KAFKA_PARTITIONS", "3")
+    settings = load_settings(CONFIG)
+    assert settings.kafka.partitions == 3
+    assert settings.kafka.sasl_username == "telex"
+
+
+def test_overrides_win_over_file() -> None:
+    settings = load_settings(CONFIG, kafka={"bootstrap": "override:1"})
+    assert settings.kafka.bootstrap == "override:1"
+    assert settings.kafka.partitions == 12
+
+
+def test_secrets_never_print() -> None:
+    settings = load_settings(CONFIG)
+    assert "s3cret-from-file" not in repr(settings)
+    assert "s3cret-from-file" not in str(settings.kafka)
+    assert settings.kafka.sasl_password is not None
+    assert settings.kafka.sasl_password.get_secret_value() == "s3cret-from-file"
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings()
+    with pytest.raises(ValueError, match="frozen"):
+        settings.kafka.partitions = 2
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "key"),
+    [
+        ("TELEX_KAFKA_PARTITIONS", "abc", "kafka.partitions"),
+        ("TELEX_KAFKA_PARTITIONS", "0", "kafka.partitions"),
+        ("TELEX_KAFKA_BOOTSTRAP", "no-port-here", "kafka.bootstrap"),
+        ("TELEX_KAFKA_SECURITY_PROTOCOL", "TLS", "kafka.security_protocol"),
+        ("TELEX_LOG_LEVEL", "LOUD", "log.level"),
+        ("TELEX_METRICS_PORT", "70000", "metrics.port"),
+    ],
+)
+def test_bad_environment_value_names_the_key(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, key: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=f"invalid setting '{key}'"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("kafka:\n  partitions: many\n", "invalid setting 'kafka.partitions'"),
+        ("kafka:\n  bootstrapp: x:1\n", "invalid setting 'kafka.bootstrapp'"),
+        ("colour: blue\n", "invalid setting 'colour'"),
+        (
+            "poller:\n  feeds:\n    - {id: Bad Id, url: 'https://example.org/feed'}\n",
+            "invalid setting 'poller.feeds.0.id'",
+        ),
+        (
+            "poller:\n  feeds:\n    - {id: a, url: 'ftp://example.org/feed'}\n",
+            "invalid setting 'poller.feeds.0.url'",
+        ),
+        (
+            "poller:\n  feeds:\n"
+            "    - {id: a, url: 'https://example.org/1'}\n"
+            "    - {id: a, url: 'https://example.org/2'}\n",
+            "duplicate feed id 'a'",
+        ),
+        ("kafka: [1, 2\n", "is not valid YAML"),
+        ("- kafka\n- topics\n", "must hold a mapping"),
+    ],
+)
+def test_bad_file_names_the_problem_and_the_file(
+    tmp_path: Path, yaml_text: str, message: str
+) -> None:
+    path = tmp_path / "telex.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(path)
+    assert str(path) in str(caught.value)
+
+
+def test_missing_file_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.yaml"
+    with pytest.raises(ConfigError, match="cannot read config file") as caught:
+        load_settings(missing)
+    assert str(missing) in str(caught.value)
+
+
+def test_empty_file_means_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("# nothing configured yet\n", encoding="utf-8")
+    assert load_settings(path) == Settings()
+
+
+def test_several_errors_are_counted(tmp_path: Path) -> None:
+    path = tmp_path / "telex.yaml"
+    path.write_text("kafka:\n  partitions: x\n  replication_factor: y\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\(and 1 more\)"):
+        load_settings(path)
