@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import fcntl
 import logging
 import os
 import shutil
@@ -136,6 +137,11 @@ class LocalBroker:
         self._libs = libs
         self._process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def owns_process(self) -> bool:
+        """True when this launcher started the broker process (and so should stop it)."""
+        return self._process is not None
+
     def running_pid(self) -> int | None:
         """The pid of a live broker already using this data folder, if any."""
         try:
@@ -145,12 +151,21 @@ class LocalBroker:
         return pid if _process_alive(pid) else None
 
     def start(self) -> int:
-        """Format storage if needed and start the broker; return its pid (not yet ready)."""
-        existing = self.running_pid()
-        if existing is not None:
-            return existing
-        libs = self._libs or fetch_jars()
+        """Format storage if needed and start the broker; return its pid (not yet ready).
+
+        A launch lock on the data folder makes a second launcher wait for the first and then
+        find its broker, instead of formatting or opening the same storage twice.
+        """
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.config.data_dir / ".launch.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            existing = self.running_pid()
+            if existing is not None:
+                return existing
+            return self._launch()
+
+    def _launch(self) -> int:
+        libs = self._libs or fetch_jars()
         properties = self._write_config_files()
         self._format_storage(libs, properties)
         command = [_java(), *JVM_OPTS, *self._log_opts(), "-cp", f"{libs}/*"]

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,14 +73,17 @@ def broker(ctx: click.Context, port: int, controller_port: int, stop: bool) -> N
         )
         return
     started = time.monotonic()
-    local.start()
+    pid = local.start()
+    if local.running_pid() == pid and not local.owns_process:
+        click.echo(f"broker already running: pid {pid} at {config.bootstrap} ({config.data_dir})")
+        return
     try:
         waited = asyncio.run(local.wait_ready())
         click.echo(
             f"broker ready at {config.bootstrap} in {time.monotonic() - started:.1f} s "
             f"(client answered after {waited:.1f} s); data in {config.data_dir}; Ctrl-C stops it"
         )
-        _wait_for_signal()
+        _wait_for_signal(until=lambda: local.running_pid() is None)
     finally:
         local.stop()
         click.echo("broker stopped")
@@ -188,11 +192,12 @@ def main() -> None:
         sys.exit(1)
 
 
-def _wait_for_signal() -> None:
+def _wait_for_signal(until: Callable[[], bool]) -> None:
+    """Block until SIGINT/SIGTERM or until `until()` turns true (checked 5 times a second)."""
     received: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda number, _frame: received.append(number))
-    while not received:
+    while not received and not until():
         time.sleep(0.2)
 
 
