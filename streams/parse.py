@@ -11,6 +11,7 @@ import re
 from streams.clean import strip_control_chars
 from streams.encoding import decode_body
 from streams.formats.discovery import advertised_feed_url
+from streams.formats.fastxml import parse_fast
 from streams.formats.htmlpage import scan_page
 from streams.formats.jsonfeed import parse_jsonfeed
 from streams.formats.liveblog import find_live_blog, parse_live_blog
@@ -41,6 +42,9 @@ def parse_feed(
         return _parse_html_page(text, url=url, max_items=max_items)
     if head[0] != "<":
         raise ParseError("body is neither XML, HTML nor JSON")
+    fast = parse_fast(text, url=url, max_items=max_items)
+    if fast is not None:
+        return fast
     return parse_with_feedparser(_as_utf8_xml(text), url=url, max_items=max_items)
 
 

@@ -47,7 +47,7 @@ def _to_parsed_feed(result: Any, version: str, url: str, max_items: int) -> Pars
         title=clean_text(feed.get("title", "")),
         link=safe_link(feed.get("link"), url),
         language=language,
-        ttl_seconds=_ttl_seconds(feed.get("ttl")),
+        ttl_seconds=ttl_seconds(feed.get("ttl")),
         entries=entries,
     )
 
@@ -98,7 +98,7 @@ def _author_names(entry: Any) -> list[str]:
     return names or [str(entry.get("author", ""))]
 
 
-def _ttl_seconds(ttl: object) -> int | None:
+def ttl_seconds(ttl: object) -> int | None:
     """RSS 2.0 <ttl> is in minutes."""
     try:
         minutes = int(str(ttl).strip())
