@@ -41,6 +41,10 @@ class DedupConfig:
     num_perm: int = 16
     # Items kept per LSH bucket (the latest), bounding both bucket size and candidates per item.
     bucket_capacity: int = 8
+    # A candidate must share this many bands: one shared MinHash value is often one common word.
+    min_band_hits: int = 2
+    # Only the candidates sharing most bands are verified (cost bound per item).
+    max_candidates: int = 8
 
 
 @dataclass(frozen=True)
@@ -159,9 +163,6 @@ class Deduplicator:
             item_id, fingerprint, event_time, story, 1, [fingerprint.content_hash], indexed
         )
         self._put(_hash_key(fingerprint.content_hash), item_id, only_if_absent=True)
-        meta = self._meta()
-        meta["n"] += 1
-        self._put("m", meta)
 
     def _write_item(
         self,
@@ -182,7 +183,7 @@ class Deduplicator:
             record |= {"e": " ".join(sorted(fp.entities)), "n": " ".join(sorted(fp.numbers))}
             self._add_to_buckets(item_id, bands)
         self._put(_item_key(item_id), record)
-        self._add_to_time_index(item_id, hour)
+        self._add_to_time_index(item_id, hour, new_item=revision == 1)
 
     # Near-duplicate search ----------------------------------------------------------------
 
@@ -207,11 +208,13 @@ class Deduplicator:
         return None if best is None else (best[2], -best[0])
 
     def _candidates(self, fingerprint: Fingerprint) -> list[str]:
-        seen: dict[str, None] = {}
+        """Ids sharing at least `min_band_hits` bands, most shared first, then by id."""
+        hits: dict[str, int] = {}
         for band, value in enumerate(fingerprint.signature[: self._config.num_perm]):
             for candidate in self._get(_bucket_key(band, value)) or ():
-                seen.setdefault(candidate)
-        return list(seen)
+                hits[candidate] = hits.get(candidate, 0) + 1
+        ranked = sorted((-n, c) for c, n in hits.items() if n >= self._config.min_band_hits)
+        return [candidate for _, candidate in ranked[: self._config.max_candidates]]
 
     def _add_to_buckets(self, item_id: str, bands: list[int]) -> None:
         for band, value in enumerate(bands):
@@ -230,13 +233,14 @@ class Deduplicator:
 
     # Time index and expiry ----------------------------------------------------------------
 
-    def _add_to_time_index(self, item_id: str, hour: int) -> None:
+    def _add_to_time_index(self, item_id: str, hour: int, *, new_item: bool) -> None:
         count = self._get(_count_key(hour)) or 0
         self._put(f"t:{hour}:{count}", item_id)
         self._put(_count_key(hour), count + 1)
         meta = self._meta()
-        if meta["o"] is None or hour < meta["o"]:
-            meta["o"] = hour
+        if new_item or meta["o"] is None or hour < meta["o"]:
+            meta["n"] += int(new_item)
+            meta["o"] = hour if meta["o"] is None else min(hour, meta["o"])
             self._put("m", meta)
 
     def _expire_hour(self, hour: int) -> int:

@@ -131,14 +131,13 @@ def named_entities(title: str, summary: str) -> frozenset[str]:
     entities only looks at substitutions between otherwise similar texts, where that is harmless.
     """
     found: set[str] = set()
-    for text in (title, summary):
-        for match in _RAW_WORD.findall(text):
-            raw = _ELIDED_PREFIX.sub("", match)
-            if not raw[:1].isupper():
-                continue
-            folded = tokens(raw)
-            if folded and (raw.isupper() or _is_name_like(folded[-1])):
-                found.add(folded[-1])
+    for match in _RAW_WORD.findall(f"{title}\n{summary}"):
+        raw = _ELIDED_PREFIX.sub("", match) if "'" in match or "’" in match else match
+        if not raw[:1].isupper():
+            continue
+        folded = fold(raw)
+        if raw.isupper() or _is_name_like(folded):
+            found.add(folded)
     return frozenset(found)
 
 

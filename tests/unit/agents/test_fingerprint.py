@@ -104,12 +104,5 @@ def test_signature_is_identical_in_a_fresh_process() -> None:
         "from agents.fingerprint import fingerprint\n"
         f"print(list(fingerprint(title={TITLE!r}, summary={SUMMARY!r}, language='fr').signature))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert orjson.loads(result.stdout) == list(_fp().signature)
+    output = subprocess.check_output([sys.executable, "-c", code], cwd=ROOT, timeout=60)
+    assert orjson.loads(output) == list(_fp().signature)
