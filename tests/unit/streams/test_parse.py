@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from streams.encoding import decode_body
+from streams.formats.fastxml import parse_fast
+from streams.formats.xmlfeed import parse_with_feedparser
 from streams.parse import ParsedFeed, parse_feed
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "feeds"
@@ -171,3 +174,17 @@ def test_max_items_keeps_the_first_entries_in_document_order(max_items: int) -> 
         max_items=max_items,
     )  # fmt: skip
     assert capped.entries == full.entries[:max_items]
+
+
+@pytest.mark.parametrize(
+    "name", ["rss20_liveblog_fr.xml", "atom_de.xml", "rss20_mislabelled_cp1252.xml"]
+)
+def test_fast_path_matches_feedparser_path(name: str) -> None:
+    text = decode_body((FIXTURES / name).read_bytes())
+    url = "https://www.exemple-info.fr/rss/live.xml"
+    fast = parse_fast(text, url=url, max_items=50)
+    slow = parse_with_feedparser(text.encode(), url=url, max_items=50)
+    if name == "atom_de.xml":  # XHTML content is left to feedparser
+        assert fast is None
+        return
+    assert fast == slow
