@@ -52,7 +52,7 @@ def raw_item_from_line(line: bytes, number: int) -> RawItem:
         raise MessageError(
             f"line {number}: needs at least 'title' and 'summary'", reason="invalid_schema"
         )
-    defaults = _defaults(data, number)
+    defaults = _defaults(data)
     merged = {**defaults, **{k: v for k, v in data.items() if k in defaults or k in _OPTIONAL}}
     try:
         validate(merged, "telex.raw-item/1")
@@ -65,11 +65,12 @@ _OPTIONAL = {"previous_content_hash", "guid", "url", "link", "summary_html", "la
              "published", "updated"}  # fmt: skip
 
 
-def _defaults(data: dict[str, Any], number: int) -> dict[str, Any]:
+def _defaults(data: dict[str, Any]) -> dict[str, Any]:
     text = f"{data['title']}\x1f{data['summary']}"
     digest = hashlib.sha256(text.encode()).hexdigest()
     feed_id = str(data.get("feed_id", "offline"))
-    item = str(data.get("item_id") or data.get("id") or f"{feed_id}:line-{number}")
+    # Without an id, the text is the identity: a repeated line is the same item, and dropped.
+    item = str(data.get("item_id") or data.get("id") or f"{feed_id}:{digest[:16]}")
     revision = int(data.get("revision", 1))
     return {
         "schema": "telex.raw-item/1",

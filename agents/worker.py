@@ -168,13 +168,18 @@ def build_worker_app(
                 await dead_letter(event, exc.reason, str(exc))
                 continue
             started = time.perf_counter()
-            outcome = dedup_stage(
-                item,
-                deduplicator,
-                enriched_at=utc_now_iso(),
-                near_duplicates=settings.worker.near_duplicates,
-                worker=worker_id,
-            )
+            try:
+                outcome = dedup_stage(
+                    item,
+                    deduplicator,
+                    enriched_at=utc_now_iso(),
+                    near_duplicates=settings.worker.near_duplicates,
+                    worker=worker_id,
+                )
+            except Exception as exc:  # a bug on one item must not stop the worker
+                log.exception("dedup failed for item_id=%s", item.item.item_id)
+                await dead_letter(event, "processing_error", repr(exc))
+                continue
             metrics.PROCESSING_TIME.labels("dedup").observe(time.perf_counter() - started)
             status = "dropped_unchanged" if outcome.decision.drop else outcome.decision.status
             metrics.DEDUP_OUTCOMES.labels(status).inc()
@@ -184,7 +189,7 @@ def build_worker_app(
             processed += 1
             if processed % EXPIRE_EVERY_EVENTS == 0:
                 deduplicator.expire(watermark)
-                metrics.DEDUP_WINDOW.set(deduplicator.window_size())
+            metrics.DEDUP_WINDOW.set(deduplicator.window_size())
             yield None
 
     async def publish_enriched(event: EnrichedItem) -> None:

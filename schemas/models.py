@@ -280,5 +280,5 @@ def _resolve_local(uri: str) -> dict[str, Any]:
 @cache
 def _validator(schema_name: str) -> Any:
     return fastjsonschema.compile(
-        load_schema(schema_name), handlers={"https": _resolve_local}, use_formats=False
+        load_schema(schema_name), handlers={"https": _resolve_local}, use_formats=True
     )

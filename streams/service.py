@@ -62,6 +62,7 @@ async def run_poller(settings: Settings) -> None:
         producer = reliable_producer(settings.kafka)
         await producer.start()
         readiness["kafka"] = True
+        metrics.READY.labels("poller").set(1)
         try:
             store = FeedStateStore(settings.kafka, names.feeds_state, producer)
             async with Fetcher(fetch_settings(settings.poller)) as fetcher:
@@ -76,6 +77,7 @@ async def run_poller(settings: Settings) -> None:
                 await poller.run(stop)
         finally:
             readiness["kafka"] = False
+            metrics.READY.labels("poller").set(0)
             await producer.stop()
     finally:
         await runner.cleanup()

@@ -83,21 +83,9 @@ def test_a_repeated_item_is_dropped(keep_dropped: bool, expected_count: int) -> 
         assert events[-1]["dedup"]["drop"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a line without an id gets item_id offline:line-<n>, so an identical repeated "
-    "line is a different item and is annotated 'duplicate' instead of dropped",
-)
 def test_a_repeated_identical_minimal_line_is_dropped() -> None:
     line = _lines(MINIMAL)[0]
     assert len(_events([line, line])) == 1
-
-
-def test_a_repeated_minimal_line_is_at_least_marked_duplicate() -> None:
-    line = _lines(MINIMAL)[0]
-    first, second = _events([line, line])
-    assert second["dedup"]["status"] == "duplicate"
-    assert second["dedup"]["duplicate_of"] == first["item"]["item_id"]
 
 
 @pytest.mark.parametrize(
@@ -111,12 +99,6 @@ def test_a_repeated_minimal_line_is_at_least_marked_duplicate() -> None:
             b'{"title": "t", "summary": "s", "published": "hier"}',
             "invalid_schema",
             "line 4:",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=ValueError,
-                reason="bug: schemas are compiled with use_formats=False, so a non-date "
-                "'published' passes validation and parse_timestamp raises a bare ValueError",
-            ),
             id="published-not-a-date",
         ),
     ],
