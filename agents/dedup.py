@@ -197,7 +197,7 @@ class Deduplicator:
             record = self._get(_item_key(candidate))
             if candidate == item_id or record is None or "w" not in record:
                 continue
-            if record["t"] < horizon:
+            if record["t"] < horizon or self._below_threshold(fingerprint, record):
                 continue
             is_duplicate, similarity = compare(
                 fingerprint, _record_fingerprint(record), self._config
@@ -206,6 +206,11 @@ class Deduplicator:
             if is_duplicate and (best is None or key < best):
                 best = key
         return None if best is None else (best[2], -best[0])
+
+    def _below_threshold(self, fingerprint: Fingerprint, record: dict[str, Any]) -> bool:
+        """Cheap rejection on word overlap before the full comparison is built."""
+        words = frozenset(record["w"].split())
+        return _jaccard(fingerprint.words, words) < self._config.threshold
 
     def _candidates(self, fingerprint: Fingerprint) -> list[str]:
         """Ids sharing at least `min_band_hits` bands, most shared first, then by id."""

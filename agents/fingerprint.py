@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.text import fold, tokens
+from agents.text import fold
 
 # Number of MinHash values; each value is one LSH band of one row (see docs/dedup.md).
 SIGNATURE_SIZE = 16
@@ -37,8 +37,8 @@ _STOP_FR = """
     vers entre contre depuis pendant avant apres lors selon au aux ce cet cette ces son sa ses
     leur leurs mon ma mes notre nos votre vos il elle ils elles on nous vous je tu se qui que
     quoi dont est sont etait etaient ete etre ont avait avaient avoir fait faire plus moins
-    tres aussi ne pas y ainsi alors comme si tout tous toute toutes meme autre autres deja
-    encore a-t-il
+    tres aussi ne pas y qu jusqu lorsqu puisqu ainsi alors comme si tout tous toute toutes
+    meme autre autres deja encore a-t-il
 """
 _STOP_DE = """
     der die das den dem des ein eine einer eines einem einen und oder aber doch sondern im an
@@ -64,10 +64,12 @@ _NUMBER_WORDS = {
     **dict.fromkeys(("eleven", "onze", "elf"), "11"),
     **dict.fromkeys(("twelve", "douze", "zwolf"), "12"),
 }
+_FOLDED_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
-_RAW_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-# "l’OSCE", "d'Orbán": the name starts after the apostrophe.
-_ELIDED_PREFIX = re.compile(r"^[^\W\d_]{1,7}['’](?=[^\W\d_])")
+# A word starting with a capital letter, not preceded by a letter ("l’OSCE" gives "OSCE").
+# Python's re has no \\p{Lu}: the class lists Latin capitals, accented ones included.
+_CAPITALS = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŜŞŠŢŤŪŮŰŲŹŻŽ"
+_CAPITALISED = re.compile(rf"(?<![^\W_])[{_CAPITALS}][^\W_]*(?:-[^\W_]+)*")
 
 # Multiply-shift hashing (Dietzfelbinger et al.): h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32 with
 # odd a_i is a 2-universal family for 32-bit x. Fixed seed: every process computes the same
@@ -94,34 +96,34 @@ def fingerprint(
 ) -> Fingerprint:
     """Fingerprint an item; `content_hash` defaults to a hash of the folded title and summary."""
     del language  # Folding, elisions and stop words cover fr/de/en at once.
-    text = f"{title}\n{summary}"
-    folded = tokens(text)
-    words = content_words(folded)
+    folded_title, folded_summary = fold(title), fold(summary)
+    # Elided "l'", "qu'" split off as their own short tokens, which content_words drops: cheaper
+    # than text.tokens(), whose elision pass costs as much as the rest of the fingerprint.
+    distinct = set(_FOLDED_WORD.findall(f"{folded_title}\n{folded_summary}"))
+    words = content_words(distinct)
     return Fingerprint(
-        content_hash=content_hash or hash_content(title, summary),
+        content_hash=content_hash or _hash_folded(folded_title, folded_summary),
         signature=minhash(words),
         words=words,
         entities=named_entities(title, summary),
-        numbers=numbers(text, folded),
+        numbers=numbers(f"{title}\n{summary}", distinct),
     )
 
 
 def hash_content(title: str, summary: str) -> str:
     """Hash of the folded, whitespace-collapsed text: a 128-bit BLAKE2b hex digest."""
-    normalised = " ".join(fold(title).split()) + "\x1f" + " ".join(fold(summary).split())
+    return _hash_folded(fold(title), fold(summary))
+
+
+def _hash_folded(folded_title: str, folded_summary: str) -> str:
+    normalised = " ".join(folded_title.split()) + "\x1f" + " ".join(folded_summary.split())
     return hashlib.blake2b(normalised.encode(), digest_size=16).hexdigest()
 
 
 def content_words(folded_tokens: Iterable[str]) -> frozenset[str]:
     """Stems of the words that carry content: no stop words, counts or single letters."""
-    return frozenset(
-        word[:STEM_LENGTH]
-        for word in folded_tokens
-        if len(word) > 1
-        and word not in _STOP_WORDS
-        and word not in _NUMBER_WORDS
-        and not word.isdigit()
-    )
+    candidates = set(folded_tokens) - _STOP_WORDS - _NUMBER_WORDS.keys()
+    return frozenset(w[:STEM_LENGTH] for w in candidates if len(w) > 1 and not w.isdigit())
 
 
 def named_entities(title: str, summary: str) -> frozenset[str]:
@@ -130,37 +132,26 @@ def named_entities(title: str, summary: str) -> frozenset[str]:
     German capitalises every noun, so for German this is closer to "nouns"; the guard that uses
     entities only looks at substitutions between otherwise similar texts, where that is harmless.
     """
-    found: set[str] = set()
-    for match in _RAW_WORD.findall(f"{title}\n{summary}"):
-        raw = _ELIDED_PREFIX.sub("", match) if "'" in match or "’" in match else match
-        if not raw[:1].isupper():
-            continue
-        folded = fold(raw)
-        if raw.isupper() or _is_name_like(folded):
-            found.add(folded)
-    return frozenset(found)
-
-
-def _is_name_like(folded_word: str) -> bool:
-    return (
-        len(folded_word) > 1 and folded_word not in _STOP_WORDS and folded_word not in _NUMBER_WORDS
-    )
+    capitalised = _CAPITALISED.findall(f"{title}\n{summary}")
+    acronyms = {fold(word) for word in capitalised if word.isupper()}
+    names = set(fold(" ".join(capitalised)).split()) - _STOP_WORDS - _NUMBER_WORDS.keys()
+    return frozenset(acronyms | {name for name in names if len(name) > 1})
 
 
 def numbers(text: str, folded_tokens: Iterable[str]) -> frozenset[str]:
     """Digit groups and spelled-out counts, normalised to digits ("3,5" -> "3.5")."""
     found = {match.replace(",", ".") for match in _DIGITS.findall(text)}
-    found.update(_NUMBER_WORDS[word] for word in folded_tokens if word in _NUMBER_WORDS)
+    found.update(_NUMBER_WORDS[word] for word in _NUMBER_WORDS.keys() & set(folded_tokens))
     return frozenset(found)
 
 
 def minhash(words: Iterable[str]) -> tuple[int, ...]:
     """MinHash signature of a word set: SIGNATURE_SIZE 32-bit minima."""
-    hashes = np.fromiter((zlib.crc32(word.encode()) for word in words), dtype=np.uint64)
+    hashes = np.array([zlib.crc32(word.encode()) for word in words], dtype=np.uint64)
     if hashes.size == 0:
         return _EMPTY_SIGNATURE
-    permuted = (_MULTIPLIERS[:, None] * hashes[None, :] + _OFFSETS[:, None]) >> np.uint64(32)
-    return tuple(int(value) for value in permuted.min(axis=1))
+    permuted = (_MULTIPLIERS[:, None] * hashes + _OFFSETS[:, None]) >> np.uint64(32)
+    return tuple(permuted.min(axis=1).tolist())
 
 
 def fingerprint_to_dict(fp: Fingerprint) -> dict[str, Any]:
