@@ -80,7 +80,9 @@ class Poller:
         self._clock = clock
         self._rng = rng or random.Random()
         self._executor = parse_executor or ThreadPoolExecutor(1, thread_name_prefix="parse")
-        self._policy = SchedulePolicy(backoff_cap=settings.backoff_cap_seconds)
+        self._policy = SchedulePolicy(
+            backoff_base=settings.backoff_base_seconds, backoff_cap=settings.backoff_cap_seconds
+        )
         self.feeds: dict[str, FeedRuntime] = {}
 
     def load(self, states: dict[str, FeedState]) -> None:
