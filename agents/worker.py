@@ -104,7 +104,7 @@ def build_worker_app(
             tag_topics[slug] = app.topic(names.tag(slug), key_type=bytes, value_type=bytes)
         return tag_topics[slug]
 
-    async def dead_letter(event: EventT, reason: str, error: str) -> None:
+    async def dead_letter(event: EventT[bytes], reason: str, error: str) -> None:
         message = event.message
         value = message.value or b""
         letter = DeadLetter(
@@ -262,7 +262,7 @@ def _add_web_pages(app: faust.App) -> None:
 def worker_is_ready(app: faust.App) -> bool:
     """Connected (assignment received) and not rebalancing or recovering tables."""
     try:
-        recovered = app.tables.recovery.completed.is_set()
+        recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
         assigned = bool(app.consumer.assignment())
     except Exception:  # not started yet
         return False
@@ -270,14 +270,14 @@ def worker_is_ready(app: faust.App) -> bool:
 
 
 def _add_timers(app: faust.App, holder: TaxonomyHolder) -> None:
-    @app.timer(interval=10.0)
+    @app.timer(interval=10.0)  # type: ignore[untyped-decorator]
     async def reload_taxonomy() -> None:
         try:
             holder.reload_if_changed()
         except Exception:  # an escaping exception would stop the worker
             log.exception("taxonomy reload check failed")
 
-    @app.timer(interval=5.0)
+    @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
     async def report_lag_and_readiness() -> None:
         try:
             metrics.READY.labels("worker").set(1 if worker_is_ready(app) else 0)

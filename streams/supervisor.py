@@ -26,7 +26,7 @@ DEMO_PORT = 8765
 def run_pipeline(
     settings: Settings, config_path: Path | None, *, workers: int, demo: bool, local_broker: bool
 ) -> None:
-    """Start broker (if local), demo feed, workers and poller; show enriched events; Ctrl-C stops all."""
+    """Start broker (if local), demo feed, workers, poller; print enriched events until Ctrl-C."""
     broker = _start_local_broker(settings) if local_broker else None
     children: list[subprocess.Popen[bytes]] = []
     try:
@@ -57,9 +57,13 @@ def run_pipeline(
 
 
 def _start_local_broker(settings: Settings) -> LocalBroker | None:
-    host, _, port = settings.kafka.bootstrap.split(",")[0].rpartition(":")
-    config = BrokerConfig(data_dir=settings.data_dir.resolve() / "kafka", port=int(port),
-                          controller_port=int(port) + 1, partitions=settings.kafka.partitions)  # fmt: skip
+    port = int(settings.kafka.bootstrap.split(",")[0].rpartition(":")[2])
+    config = BrokerConfig(
+        data_dir=settings.data_dir.resolve() / "kafka",
+        port=port,
+        controller_port=port + 1,
+        partitions=settings.kafka.partitions,
+    )
     broker = LocalBroker(config)
     if broker.running_pid() is not None:
         click.echo(f"using the broker already running at {config.bootstrap}")

@@ -47,7 +47,12 @@ async def test_ensure_topics_creates_compacted_state_and_single_partition_dedup(
     settings = settings_factory()
     names = TopicNames.from_settings(settings)
     created = await ensure_topics(settings, ["diplomacy"])
-    assert set(created) >= {names.raw, names.feeds_state, names.fingerprinted, names.tag("diplomacy")}
+    assert set(created) >= {
+        names.raw,
+        names.feeds_state,
+        names.fingerprinted,
+        names.tag("diplomacy"),
+    }
     assert await ensure_topics(settings, ["diplomacy"]) == []  # idempotent
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap)
     await admin.start()

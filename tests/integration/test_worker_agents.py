@@ -53,7 +53,9 @@ async def test_worker_enriches_seed_live_blog_and_routes_bad_messages(
 
     config = write_config(settings, tmp_path / "telex.yaml")
     with telex_process(config, "worker", log=tmp_path / "worker.log") as worker:
-        enriched = await consume(settings.kafka.bootstrap, names.enriched, count=len(raw), timeout=120)
+        enriched = await consume(
+            settings.kafka.bootstrap, names.enriched, count=len(raw), timeout=120
+        )
         letters = await consume(settings.kafka.bootstrap, names.dlq, count=3, timeout=60)
         tagged = await consume(settings.kafka.bootstrap, names.tag("diplomacy"), count=1)
         assert worker.poll() is None, "the worker must keep running after bad messages"
