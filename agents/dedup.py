@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from agents.fingerprint import Fingerprint
+from agents.fingerprint import SIGNATURE_SIZE, Fingerprint
 
 DedupStore = MutableMapping[str, bytes]
 
@@ -45,6 +45,10 @@ class DedupConfig:
     min_band_hits: int = 2
     # Only the candidates sharing most bands are verified (cost bound per item).
     max_candidates: int = 8
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.num_perm <= SIGNATURE_SIZE:
+            raise ValueError(f"num_perm must be within 1..{SIGNATURE_SIZE}, got {self.num_perm}")
 
 
 @dataclass(frozen=True)
@@ -122,13 +126,14 @@ class Deduplicator:
         if oldest is None:
             return 0
         last_expired = int((now - self._config.window_seconds) // _HOUR) - 1
+        if last_expired < oldest:
+            return 0
         removed = 0
         for hour in range(oldest, last_expired + 1):
             removed += self._expire_hour(hour)
         meta = self._meta()
         meta["n"] -= removed
-        if last_expired >= oldest:
-            meta["o"] = last_expired + 1 if meta["n"] else None
+        meta["o"] = last_expired + 1 if meta["n"] else None
         self._put("m", meta)
         return removed
 

@@ -164,3 +164,18 @@ def test_a_fresh_process_decides_the_same() -> None:
     )
     here = [dataclasses.asdict(d) for d in _run(Deduplicator({}), _stream())]
     assert json.loads(result.stdout) == here
+
+
+def test_an_update_moves_the_item_in_the_index() -> None:
+    dedup = Deduplicator({})
+    dedup.decide(item_id="x", fingerprint=_fp(SEED[0]), event_time=T0)
+    update = dedup.decide(item_id="x", fingerprint=_fp(SEED[5]), event_time=T0 + 60)
+    recap_of_old = dedup.decide(item_id="y", fingerprint=_fp(SEED[1]), event_time=T0 + 120)
+    assert (update.status, update.revision, dedup.window_size()) == ("update", 2, 2)
+    assert recap_of_old.status == "new"
+
+
+@pytest.mark.parametrize("num_perm", [0, 17])
+def test_config_rejects_more_bands_than_the_signature_has(num_perm: int) -> None:
+    with pytest.raises(ValueError, match="num_perm"):
+        DedupConfig(num_perm=num_perm)
