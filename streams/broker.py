@@ -20,7 +20,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from streams.errors import BrokerError
@@ -52,14 +52,34 @@ rootLogger.appenderRef.file.ref = file
 
 
 @dataclass(frozen=True)
+class Listener:
+    """A client listener next to PLAINTEXT, e.g. ``Listener("SASL_SSL", "SASL_SSL", 9094)``."""
+
+    name: str
+    protocol: str
+    port: int
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+@dataclass(frozen=True)
 class BrokerConfig:
-    """Where the broker keeps its data and which loopback ports it listens on."""
+    """Where the broker keeps its data and which loopback ports it listens on.
+
+    ``extra_listeners``, ``extra_properties`` and ``format_args`` (StorageTool ``format``
+    arguments such as ``--add-scram``) add TLS/SASL listeners; the defaults add nothing.
+    """
 
     data_dir: Path
     port: int = 9092
     controller_port: int = 9093
     partitions: int = 8
     log_level: str = "INFO"
+    extra_listeners: tuple[Listener, ...] = ()
+    extra_properties: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # TLS keys
+    format_args: tuple[str, ...] = field(default=(), repr=False)  # may hold SCRAM passwords
 
     @property
     def bootstrap(self) -> str:
@@ -76,17 +96,22 @@ class BrokerConfig:
 
 def server_properties(config: BrokerConfig) -> str:
     """The broker's server.properties, sized for a 2-core machine."""
+    extra = config.extra_listeners
+    advertised = ",".join(
+        [f"PLAINTEXT://127.0.0.1:{config.port}"] + [f"{x.name}://{x.bootstrap}" for x in extra]
+    )
+    protocols = ",".join(
+        ["CONTROLLER:PLAINTEXT", "PLAINTEXT:PLAINTEXT"] + [f"{x.name}:{x.protocol}" for x in extra]
+    )
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@127.0.0.1:{config.controller_port}",
-        "listeners": (
-            f"PLAINTEXT://127.0.0.1:{config.port},CONTROLLER://127.0.0.1:{config.controller_port}"
-        ),
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{config.port}",
+        "listeners": f"{advertised},CONTROLLER://127.0.0.1:{config.controller_port}",
+        "advertised.listeners": advertised,
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "listener.security.protocol.map": protocols,
         "log.dirs": str(config.data_dir / "logs"),
         "num.partitions": str(config.partitions),
         "offsets.topic.replication.factor": "1",
@@ -102,6 +127,7 @@ def server_properties(config: BrokerConfig) -> str:
         "num.io.threads": "2",
         "auto.create.topics.enable": "true",
         "log.retention.hours": "168",
+        **dict(config.extra_properties),
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
@@ -239,6 +265,7 @@ class LocalBroker:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         command = [_java(), *JVM_OPTS, *self._log_opts(), "-cp", f"{libs}/*"]
         command += ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)]
+        command += self.config.format_args
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
             raise BrokerError(f"formatting Kafka storage failed: {result.stdout}{result.stderr}")
