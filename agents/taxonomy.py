@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from agents.text import fold
+from streams.errors import ConfigError
 
 DEFAULT_TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 ALL_LANGUAGES = "all"
@@ -27,9 +28,9 @@ _TOPIC_KEYS = frozenset(
 _NEAR_KEYS = frozenset({"groups", "within", "weight"})
 
 
-class TaxonomyError(Exception):
+class TaxonomyError(ConfigError):
     """The taxonomy file is unreadable or breaks the rule format; the message names file, topic
-    and key."""
+    and key. A configuration error: it stops a starting worker, not a running one (reloads)."""
 
 
 @dataclass(frozen=True, slots=True)
