@@ -5,9 +5,20 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.conn import create_conn
+from aiokafka.errors import KafkaConnectionError
 
+from streams.errors import BrokerError
 from streams.settings import KafkaSettings
+
+_HINTS = {
+    "PLAINTEXT": "is the broker running and is this its PLAINTEXT listener?",
+    "SSL": "check kafka.ssl_cafile, and kafka.ssl_certfile/ssl_keyfile if the broker "
+    "requires client certificates (mTLS)",
+    "SASL_PLAINTEXT": "check kafka.sasl_username, sasl_password and sasl_mechanism",
+    "SASL_SSL": "check kafka.sasl_username, sasl_password, sasl_mechanism and ssl_cafile",
+}
 
 
 def client_options(kafka: KafkaSettings) -> dict[str, Any]:
@@ -51,3 +62,33 @@ def reliable_producer(kafka: KafkaSettings, **overrides: Any) -> AIOKafkaProduce
     }
     options.update(overrides)
     return AIOKafkaProducer(**options)
+
+
+async def start_client(client: AIOKafkaProducer | AIOKafkaConsumer, kafka: KafkaSettings) -> None:
+    """Start an aiokafka client; a failed bootstrap raises BrokerError with its cause and a hint.
+
+    aiokafka only logs why a bootstrap failed (bad password, certificate refused), so one direct
+    connection is made to find the cause. The message never contains the password.
+    """
+    try:
+        await client.start()
+    except KafkaConnectionError:
+        await client.stop()
+        cause = await connection_failure_cause(kafka)
+        raise BrokerError(
+            f"cannot connect to Kafka at {kafka.bootstrap} over {kafka.security_protocol}: "
+            f"{cause}; {_HINTS[kafka.security_protocol]}"
+        ) from None
+
+
+async def connection_failure_cause(kafka: KafkaSettings, timeout: float = 10.0) -> str:
+    """Why one connection to the first bootstrap server fails (empty reason if it does not)."""
+    options = client_options(kafka)
+    del options["bootstrap_servers"]
+    host, _, port = kafka.bootstrap.split(",")[0].strip().rpartition(":")
+    try:
+        conn = await create_conn(host, int(port), request_timeout_ms=int(timeout * 1000), **options)
+    except Exception as exc:  # the cause is whatever the connection raises: report it
+        return str(exc) or type(exc).__name__
+    conn.close()
+    return "the bootstrap failed although a direct connection succeeded"
