@@ -1,0 +1,209 @@
+"""SASL_SSL (SCRAM-SHA-512) and mutual TLS on a real broker, through telex's own client code."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from streams.broker import BrokerConfig, LocalBroker, free_port
+from streams.broker_security import ScramUser, TlsFiles, generate_tls_files, secure_broker_config
+from streams.errors import BrokerError
+from streams.kafka import client_options, reliable_producer, start_client
+from streams.service import run_poller
+from streams.settings import KafkaSettings, load_settings
+
+pytestmark = pytest.mark.integration
+
+USER = "telex"
+
+
+@dataclass(frozen=True)
+class SecureBroker:
+    """The running test broker: its two secure addresses, the TLS files and the SCRAM password."""
+
+    sasl_ssl: str
+    mtls: str
+    tls: TlsFiles
+    password: str
+
+
+@pytest.fixture(scope="module")
+def secure_broker() -> Iterator[SecureBroker]:
+    """A broker with PLAINTEXT, SASL_SSL (SCRAM-SHA-512 user ``telex``) and SSL (mTLS)."""
+    root = Path(tempfile.mkdtemp(prefix="telex-test-secure-kafka-"))
+    tls = generate_tls_files(root / "tls")
+    password = secrets.token_urlsafe(18)
+    base = BrokerConfig(
+        data_dir=root / "kafka", port=free_port(), controller_port=free_port(), partitions=2
+    )
+    config = secure_broker_config(
+        base, tls, [ScramUser(USER, password)], sasl_ssl_port=free_port(), mtls_port=free_port()
+    )
+    broker = LocalBroker(config)
+    try:
+        broker.start()
+        asyncio.run(broker.wait_ready(timeout=120))
+        sasl, mtls = (listener.bootstrap for listener in config.extra_listeners)
+        yield SecureBroker(sasl_ssl=sasl, mtls=mtls, tls=tls, password=password)
+    finally:
+        broker.stop()
+
+
+def sasl_settings(broker: SecureBroker, password: str) -> KafkaSettings:
+    return KafkaSettings(
+        bootstrap=broker.sasl_ssl,
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_username=USER,
+        sasl_password=password,  # type: ignore[arg-type]  # pydantic wraps it in SecretStr
+        ssl_cafile=broker.tls.ca_cert,
+    )
+
+
+def mtls_settings(broker: SecureBroker, *, with_client_cert: bool = True) -> KafkaSettings:
+    cert = broker.tls if with_client_cert else None
+    return KafkaSettings(
+        bootstrap=broker.mtls,
+        security_protocol="SSL",
+        ssl_cafile=broker.tls.ca_cert,
+        ssl_certfile=cert.client_cert if cert else None,
+        ssl_keyfile=cert.client_key if cert else None,
+    )
+
+
+async def round_trip(kafka: KafkaSettings) -> list[bytes]:
+    """Send three records with reliable_producer, read them back with a client_options consumer."""
+    topic = f"secure-{uuid.uuid4().hex[:8]}"
+    sent = [f"item {n}".encode() for n in range(3)]
+    producer = reliable_producer(kafka)
+    await start_client(producer, kafka)
+    try:
+        for value in sent:
+            await producer.send(topic, key=b"k", value=value)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic, group_id=None, auto_offset_reset="earliest", **client_options(kafka)
+    )
+    await start_client(consumer, kafka)
+    received: list[bytes] = []
+    try:
+        for _ in range(20):
+            batches = await consumer.getmany(timeout_ms=500)
+            received += [record.value for batch in batches.values() for record in batch]
+            if len(received) >= len(sent):
+                break
+    finally:
+        await consumer.stop()
+    return received
+
+
+async def test_sasl_ssl_scram_round_trip(secure_broker: SecureBroker) -> None:
+    received = await round_trip(sasl_settings(secure_broker, secure_broker.password))
+    assert received == [b"item 0", b"item 1", b"item 2"]
+
+
+async def test_mtls_round_trip_with_client_certificate(secure_broker: SecureBroker) -> None:
+    received = await round_trip(mtls_settings(secure_broker))
+    assert received == [b"item 0", b"item 1", b"item 2"]
+
+
+async def test_wrong_password_fails_naming_the_cause_not_the_password(
+    secure_broker: SecureBroker,
+) -> None:
+    wrong = "not-" + secure_broker.password
+    kafka = sasl_settings(secure_broker, wrong)
+    producer = reliable_producer(kafka)
+    with pytest.raises(BrokerError, match=r"SaslAuthenticationFailed.*invalid credentials") as info:
+        await start_client(producer, kafka)
+    assert "sasl_password" in str(info.value)
+    assert wrong not in str(info.value)
+
+
+async def test_missing_client_certificate_is_refused(secure_broker: SecureBroker) -> None:
+    kafka = mtls_settings(secure_broker, with_client_cert=False)
+    producer = reliable_producer(kafka)
+    with pytest.raises(BrokerError, match=r"over SSL: .*closed.*ssl_certfile"):
+        await start_client(producer, kafka)
+
+
+async def test_sasl_settings_from_environment_never_show_the_password(
+    secure_broker: SecureBroker,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    environment = {
+        "TELEX_KAFKA_BOOTSTRAP": secure_broker.sasl_ssl,
+        "TELEX_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "TELEX_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "TELEX_KAFKA_SASL_USERNAME": USER,
+        "TELEX_KAFKA_SASL_PASSWORD": secure_broker.password,
+        "TELEX_KAFKA_SSL_CAFILE": str(secure_broker.tls.ca_cert),
+        "TELEX_KAFKA_PARTITIONS": "2",
+        "TELEX_TOPICS_PREFIX": f"t{uuid.uuid4().hex[:8]}",
+        "TELEX_METRICS_PORT": str(free_port()),
+        "TELEX_DATA_DIR": str(tmp_path),
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    caplog.set_level(logging.DEBUG)
+    settings = load_settings(None)
+    assert settings.kafka.sasl_password is not None
+    assert settings.kafka.sasl_password.get_secret_value() == secure_broker.password
+
+    pages = await poller_pages(settings)
+
+    assert pages["/readyz"].startswith("200"), pages["/readyz"]
+    assert "telex_poller" in pages["/metrics"]
+    for shown in (
+        repr(settings),
+        str(settings),
+        settings.model_dump_json(),
+        caplog.text,
+        *pages.values(),
+    ):
+        assert secure_broker.password not in shown
+
+
+async def poller_pages(settings: Any, timeout: float = 30.0) -> dict[str, str]:
+    """Run the poller (no feeds) until it is ready on Kafka; return its three HTTP pages."""
+    poller = asyncio.create_task(run_poller(settings))
+    base = f"http://{settings.metrics.host}:{settings.metrics.port}"
+    pages: dict[str, str] = {}
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(int(timeout / 0.25)):
+                assert not poller.done(), poller.exception()
+                pages = {path: await fetch(session, base + path) for path in _PAGES}
+                if pages["/readyz"].startswith("200"):
+                    break
+                await asyncio.sleep(0.25)
+    finally:
+        poller.cancel()
+        await asyncio.gather(poller, return_exceptions=True)
+    return pages
+
+
+_PAGES = ("/metrics", "/healthz", "/readyz")
+
+
+async def fetch(session: aiohttp.ClientSession, url: str) -> str:
+    """'<status> <body>', or '000 <error>' while the server is not up yet."""
+    try:
+        async with session.get(url) as response:
+            return f"{response.status} {await response.text()}"
+    except aiohttp.ClientConnectionError as exc:
+        return f"000 {exc}"
