@@ -1,0 +1,93 @@
+"""Processes the benchmarks measure against: the demo feed server, a Kafka broker, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from streams.broker import BrokerConfig, LocalBroker, free_port
+from streams.settings import Settings, load_settings
+
+_SERVER_URL = re.compile(r"(http://127\.0\.0\.1:\d+)")
+STARTUP_SECONDS = 30.0
+
+
+@contextlib.contextmanager
+def demo_server_process(**options: Any) -> Iterator[str]:
+    """`python -m streams.demo_server` in its own process (so its CPU is not ours); its URL."""
+    flags = [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streams.demo_server", "--port=0", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        yield _announced_url(process)
+    finally:
+        stop_process(process)
+
+
+def _announced_url(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    line = process.stdout.readline()  # the server prints its URL once bound
+    found = _SERVER_URL.search(line)
+    if found is None:
+        raise RuntimeError(f"demo server did not announce its URL: {line!r}")
+    return found.group(1)
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if process.poll() is None:
+            process.kill()
+    process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def kafka_bootstrap(given: str | None) -> Iterator[str]:
+    """`given`, else a throwaway single-node broker on free ports, stopped on exit."""
+    if given:
+        yield given
+        return
+    data_dir = Path(tempfile.mkdtemp(prefix="telex-bench-kafka-"))
+    broker = LocalBroker(
+        BrokerConfig(data_dir=data_dir, port=free_port(), controller_port=free_port(), partitions=4)
+    )
+    try:
+        broker.start()
+        asyncio.run(broker.wait_ready(timeout=120))
+        yield broker.config.bootstrap
+    finally:
+        broker.stop()
+
+
+def bench_settings(bootstrap: str, work_dir: Path, **overrides: Any) -> Settings:
+    """Settings on `bootstrap` with a fresh topic prefix, so runs never share topics."""
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    base: dict[str, Any] = {
+        "kafka": {"bootstrap": bootstrap, "partitions": 4},
+        "topics": {"prefix": prefix},
+        "worker": {"app_id": f"telex-{prefix}", "store": "memory://",
+                   "data_dir": str(work_dir / prefix), "web_port": free_port()},
+        "metrics": {"port": free_port()},
+        "data_dir": str(work_dir),
+    }  # fmt: skip
+    for key, value in overrides.items():
+        base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
+    return load_settings(None, **base)
