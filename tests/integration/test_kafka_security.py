@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -14,14 +17,19 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 from aiokafka import AIOKafkaConsumer
 
+from schemas.models import RawItem, decode_enriched_item, encode
 from streams.broker import BrokerConfig, LocalBroker, free_port
 from streams.broker_security import ScramUser, TlsFiles, generate_tls_files, secure_broker_config
 from streams.errors import BrokerError
 from streams.kafka import client_options, reliable_producer, start_client
 from streams.service import run_poller
-from streams.settings import KafkaSettings, load_settings
+from streams.settings import KafkaSettings, Settings, load_settings
+from streams.topics import TopicNames, ensure_topics
+
+from .processes import stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -86,24 +94,33 @@ async def round_trip(kafka: KafkaSettings) -> list[bytes]:
     """Send three records with reliable_producer, read them back with a client_options consumer."""
     topic = f"secure-{uuid.uuid4().hex[:8]}"
     sent = [f"item {n}".encode() for n in range(3)]
+    await send(kafka, topic, sent)
+    return await receive(kafka, topic, count=len(sent))
+
+
+async def send(kafka: KafkaSettings, topic: str, values: list[bytes]) -> None:
     producer = reliable_producer(kafka)
     await start_client(producer, kafka)
     try:
-        for value in sent:
+        for value in values:
             await producer.send(topic, key=b"k", value=value)
         await producer.flush()
     finally:
         await producer.stop()
+
+
+async def receive(kafka: KafkaSettings, topic: str, *, count: int, polls: int = 20) -> list[bytes]:
+    """Up to ``count`` values from the start of ``topic``, polling at most ``polls`` times."""
     consumer = AIOKafkaConsumer(
         topic, group_id=None, auto_offset_reset="earliest", **client_options(kafka)
     )
     await start_client(consumer, kafka)
     received: list[bytes] = []
     try:
-        for _ in range(20):
+        for _ in range(polls):
             batches = await consumer.getmany(timeout_ms=500)
             received += [record.value for batch in batches.values() for record in batch]
-            if len(received) >= len(sent):
+            if len(received) >= count:
                 break
     finally:
         await consumer.stop()
@@ -207,3 +224,50 @@ async def fetch(session: aiohttp.ClientSession, url: str) -> str:
             return f"{response.status} {await response.text()}"
     except aiohttp.ClientConnectionError as exc:
         return f"000 {exc}"
+
+
+async def test_faust_worker_enriches_over_sasl_ssl(
+    secure_broker: SecureBroker, tmp_path: Path
+) -> None:
+    kafka = sasl_settings(secure_broker, secure_broker.password).model_dump()
+    settings = load_settings(
+        None,
+        kafka={**kafka, "partitions": 2},
+        topics={"prefix": f"t{uuid.uuid4().hex[:8]}"},
+        worker={"app_id": f"telex-sec-{uuid.uuid4().hex[:6]}", "store": "memory://",
+                "data_dir": str(tmp_path / "worker"), "web_port": free_port()},
+        metrics={"port": free_port()},
+        data_dir=str(tmp_path),
+    )  # fmt: skip
+    names = TopicNames.from_settings(settings)
+    await ensure_topics(settings, ["diplomacy"])
+    item = RawItem(event_id="ev-sec-1", item_id="sec:1", revision=1, feed_id="sec",
+                   feed_url="http://127.0.0.1/sec", source_format="rss",
+                   title="Le ministre des Affaires étrangères reçoit son homologue allemand",
+                   summary="Entretien diplomatique à Paris sur le traité.", language="fr",
+                   fetched="2024-12-04T09:00:00Z", content_hash="hash-sec-1")  # fmt: skip
+    await send(settings.kafka, names.raw, [encode(item)])
+
+    log = tmp_path / "worker.log"
+    worker = start_worker(settings, secure_broker.password, log)
+    try:
+        enriched = await receive(settings.kafka, names.enriched, count=1, polls=120)
+        assert worker.poll() is None, log.read_text()[-2000:]
+    finally:
+        stop_process(worker)
+
+    assert [decode_enriched_item(value).event_id for value in enriched] == ["ev-sec-1"]
+    assert secure_broker.password not in log.read_text()
+
+
+def start_worker(settings: Settings, password: str, log: Path) -> subprocess.Popen[bytes]:
+    """`telex worker` with the settings in a file but the password only in its environment."""
+    values = settings.model_dump(mode="json")
+    del values["kafka"]["sasl_password"]  # dumped as '**********': the worker reads the env
+    config = log.with_name("telex.yaml")
+    config.write_text(yaml.safe_dump(values))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEX_")}
+    env["TELEX_KAFKA_SASL_PASSWORD"] = password
+    command = [sys.executable, "-m", "streams.cli", "--config", str(config), "worker"]
+    with open(log, "ab") as out:
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
