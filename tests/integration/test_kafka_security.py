@@ -253,11 +253,17 @@ async def test_faust_worker_enriches_over_sasl_ssl(
     try:
         enriched = await receive(settings.kafka, names.enriched, count=1, polls=120)
         assert worker.poll() is None, log.read_text()[-2000:]
+        base = f"http://{settings.worker.web_host}:{settings.worker.web_port}"
+        async with aiohttp.ClientSession() as session:
+            pages = [await fetch(session, base + path) for path in _PAGES]
     finally:
         stop_process(worker)
 
     assert [decode_enriched_item(value).event_id for value in enriched] == ["ev-sec-1"]
-    assert secure_broker.password not in log.read_text()
+    assert pages[0].startswith("200") and "telex_faust" in pages[0], pages[0][:300]
+    for shown in (log.read_text(), *pages):
+        assert secure_broker.password not in shown
+        assert item.title not in shown  # pages and logs carry counts, never item content
 
 
 def start_worker(settings: Settings, password: str, log: Path) -> subprocess.Popen[bytes]:
