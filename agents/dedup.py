@@ -108,15 +108,16 @@ class Deduplicator:
         first_id = self._get(_hash_key(fingerprint.content_hash))
         if first_id is not None:
             story = self._story_of(first_id, default=first_id)
-            self._insert(item_id, fingerprint, event_time, story, indexed=False)
+            self._insert(item_id, fingerprint, event_time, story, buckets=None)
             return DedupDecision("duplicate", story, first_id, 1.0, "content_hash", 1)
-        match = self._nearest(item_id, fingerprint, event_time)
+        buckets = self._read_buckets(fingerprint)
+        match = self._nearest(item_id, fingerprint, event_time, buckets)
         if match is None:
-            self._insert(item_id, fingerprint, event_time, item_id, indexed=True)
+            self._insert(item_id, fingerprint, event_time, item_id, buckets=buckets)
             return DedupDecision("new", item_id, None, None, None, 1)
         other_id, similarity = match
         story = self._story_of(other_id, default=other_id)
-        self._insert(item_id, fingerprint, event_time, story, indexed=True)
+        self._insert(item_id, fingerprint, event_time, story, buckets=buckets)
         return DedupDecision("near_duplicate", story, other_id, similarity, "minhash-lsh", 1)
 
     def expire(self, now: float) -> int:
@@ -151,7 +152,8 @@ class Deduplicator:
             return DedupDecision("duplicate", story, item_id, 1.0, "item_id", revision, drop=True)
         self._remove_from_buckets(item_id, record)
         hashes = [*record["hs"], fingerprint.content_hash]
-        self._write_item(item_id, fingerprint, event_time, story, revision + 1, hashes, True)
+        buckets = self._read_buckets(fingerprint)
+        self._write_item(item_id, fingerprint, event_time, story, revision + 1, hashes, buckets)
         self._put(_hash_key(fingerprint.content_hash), item_id, only_if_absent=True)
         return DedupDecision("update", story, item_id, None, "item_id", revision + 1)
 
@@ -162,10 +164,10 @@ class Deduplicator:
         event_time: float,
         story: str,
         *,
-        indexed: bool,
+        buckets: dict[str, list[str]] | None,
     ) -> None:
         self._write_item(
-            item_id, fingerprint, event_time, story, 1, [fingerprint.content_hash], indexed
+            item_id, fingerprint, event_time, story, 1, [fingerprint.content_hash], buckets
         )
         self._put(_hash_key(fingerprint.content_hash), item_id, only_if_absent=True)
 
@@ -177,28 +179,33 @@ class Deduplicator:
         story: str,
         revision: int,
         hashes: list[str],
-        indexed: bool,
+        buckets: dict[str, list[str]] | None,
     ) -> None:
+        """Write the record; `buckets` (the item's LSH buckets as read) is None when unindexed."""
         hour = int(event_time // _HOUR)
         record: dict[str, Any] = {"h": fp.content_hash, "hs": hashes, "r": revision, "s": story}
         record |= {"t": event_time, "k": hour}
-        if indexed:
+        if buckets is not None:
             bands = list(fp.signature[: self._config.num_perm])
             record |= {"w": " ".join(sorted(fp.words)), "g": bands}
             record |= {"e": " ".join(sorted(fp.entities)), "n": " ".join(sorted(fp.numbers))}
-            self._add_to_buckets(item_id, bands)
+            self._add_to_buckets(item_id, buckets)
         self._put(_item_key(item_id), record)
         self._add_to_time_index(item_id, hour, new_item=revision == 1)
 
     # Near-duplicate search ----------------------------------------------------------------
 
     def _nearest(
-        self, item_id: str, fingerprint: Fingerprint, event_time: float
+        self,
+        item_id: str,
+        fingerprint: Fingerprint,
+        event_time: float,
+        buckets: dict[str, list[str]],
     ) -> tuple[str, float] | None:
         """Best verified candidate from the LSH buckets, ties broken by earliest then id."""
         best: tuple[float, float, str] | None = None
         horizon = event_time - self._config.window_seconds
-        for candidate in self._candidates(fingerprint):
+        for candidate in self._candidates(buckets):
             record = self._get(_item_key(candidate))
             if candidate == item_id or record is None or "w" not in record:
                 continue
@@ -217,20 +224,26 @@ class Deduplicator:
         words = frozenset(record["w"].split())
         return _jaccard(fingerprint.words, words) < self._config.threshold
 
-    def _candidates(self, fingerprint: Fingerprint) -> list[str]:
+    def _read_buckets(self, fingerprint: Fingerprint) -> dict[str, list[str]]:
+        """Members of the item's LSH buckets, by bucket key."""
+        keys = (
+            _bucket_key(b, v) for b, v in enumerate(fingerprint.signature[: self._config.num_perm])
+        )
+        return {key: self._get(key) or [] for key in keys}
+
+    def _candidates(self, buckets: dict[str, list[str]]) -> list[str]:
         """Ids sharing at least `min_band_hits` bands, most shared first, then by id."""
         hits: dict[str, int] = {}
-        for band, value in enumerate(fingerprint.signature[: self._config.num_perm]):
-            for candidate in self._get(_bucket_key(band, value)) or ():
+        for members in buckets.values():
+            for candidate in members:
                 hits[candidate] = hits.get(candidate, 0) + 1
         ranked = sorted((-n, c) for c, n in hits.items() if n >= self._config.min_band_hits)
         return [candidate for _, candidate in ranked[: self._config.max_candidates]]
 
-    def _add_to_buckets(self, item_id: str, bands: list[int]) -> None:
-        for band, value in enumerate(bands):
-            key = _bucket_key(band, value)
-            members = [m for m in self._get(key) or () if m != item_id] + [item_id]
-            self._put(key, members[-self._config.bucket_capacity :])
+    def _add_to_buckets(self, item_id: str, buckets: dict[str, list[str]]) -> None:
+        for key, members in buckets.items():
+            joined = [m for m in members if m != item_id] + [item_id]
+            self._put(key, joined[-self._config.bucket_capacity :])
 
     def _remove_from_buckets(self, item_id: str, record: dict[str, Any]) -> None:
         for band, value in enumerate(record.get("g", ())):
