@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from streams.errors import BrokerError
 from streams.kafka import client_options
 from streams.settings import Settings
 
@@ -56,6 +58,27 @@ class TopicNames:
         return f"{self.tags_prefix}.{topic_slug}"
 
 
+def _new_topic(spec: TopicSpec, settings: Settings) -> NewTopic:
+    return NewTopic(
+        name=spec.name,
+        num_partitions=spec.partitions,
+        replication_factor=settings.kafka.replication_factor,
+        topic_configs=spec.config,
+    )
+
+
+def _created_names(response: Any) -> list[str]:
+    """Names the broker created; "already exists" (another process won the race) is fine."""
+    created: list[str] = []
+    for name, code, *message in response.topic_errors:
+        if code == 0:
+            created.append(name)
+        elif code != TopicAlreadyExistsError.errno:
+            detail = message[0] if message and message[0] else f"error code {code}"
+            raise BrokerError(f"could not create topic {name}: {detail}")
+    return created
+
+
 def topic_specs(settings: Settings, tag_slugs: Iterable[str] = ()) -> list[TopicSpec]:
     """Every topic with its partition count and configuration."""
     names = TopicNames.from_settings(settings)
@@ -83,18 +106,9 @@ async def ensure_topics(settings: Settings, tag_slugs: Iterable[str] = ()) -> li
     try:
         existing = set(await admin.list_topics())
         missing = [spec for spec in topic_specs(settings, tag_slugs) if spec.name not in existing]
-        for spec in missing:
-            new_topic = NewTopic(
-                name=spec.name,
-                num_partitions=spec.partitions,
-                replication_factor=settings.kafka.replication_factor,
-                topic_configs=spec.config,
-            )
-            try:
-                await admin.create_topics([new_topic])
-                created.append(spec.name)
-            except TopicAlreadyExistsError:
-                pass  # another process created it first
+        if missing:
+            response = await admin.create_topics([_new_topic(spec, settings) for spec in missing])
+            created = _created_names(response)
     finally:
         await admin.close()
     if created:
