@@ -1,0 +1,38 @@
+"""Worker memory: peak RSS of the Deduplicator over a RocksDB store, in a child process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import orjson
+
+from benchmarks.report import Section, verdict
+
+AIM_RSS_MB = 300.0
+
+
+def run(count: int, budget_seconds: float) -> Section:
+    """Fill a dedup window of `count` items (stopping at the time budget) and read peak RSS."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.dedup_memory", str(count), str(budget_seconds)],
+        capture_output=True, text=True, timeout=budget_seconds + 300, check=True,
+    )  # fmt: skip
+    result = orjson.loads(completed.stdout.strip().splitlines()[-1])
+    section = Section("Dedup window memory (RocksDB store)", ("what", "measured", "aim", "verdict"))
+    rss = float(result["rss_mb"])
+    section.rows.append((f"peak RSS with {int(result['window']):,} items in the window",
+                         f"{rss:.0f} MB", f"< {AIM_RSS_MB:g} MB",
+                         verdict(rss < AIM_RSS_MB)))  # fmt: skip
+    section.notes.append(
+        "Faust-free: the Deduplicator over a rocksdict (raw mode) MutableMapping in a child "
+        f"process, the full worker being too slow to fill a large window; asked for {count:,} "
+        f"items, reached {int(result['items']):,} in {float(result['seconds']):.0f} s "
+        f"(time budget {budget_seconds:g} s)"
+    )
+    if int(result["items"]) < count:
+        section.notes.append(
+            "the window did NOT reach the requested size within the budget: the RSS above "
+            "is for the smaller window"
+        )
+    return section
