@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,7 @@ def secure_broker() -> Iterator[SecureBroker]:
         yield SecureBroker(sasl_ssl=sasl, mtls=mtls, tls=tls, password=password)
     finally:
         broker.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def sasl_settings(broker: SecureBroker, password: str) -> KafkaSettings:
