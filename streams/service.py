@@ -18,7 +18,7 @@ from schemas.models import encode
 from streams import __version__, metrics
 from streams.changes import detect_changes
 from streams.fetch import Fetcher, FetchOutcome, FetchSettings, user_agent
-from streams.kafka import reliable_producer
+from streams.kafka import reliable_producer, start_client
 from streams.parse import parse_feed
 from streams.poller import Poller
 from streams.publish import RawPublisher, to_raw_item
@@ -60,7 +60,7 @@ async def run_poller(settings: Settings) -> None:
     try:
         await ensure_topics(settings)
         producer = reliable_producer(settings.kafka)
-        await producer.start()
+        await start_client(producer, settings.kafka)
         readiness["kafka"] = True
         metrics.READY.labels("poller").set(1)
         try:

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -38,12 +46,28 @@ class KafkaSettings(_Section):
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    # Alternatively a file holding the secret (a mounted Kubernetes/compose secret).
+    sasl_password_file: Path | None = None
     ssl_cafile: Path | None = None
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
     ssl_key_password: SecretStr | None = None
+    ssl_key_password_file: Path | None = None
     partitions: int = Field(default=8, ge=1, le=1024)
     replication_factor: int = Field(default=1, ge=1, le=16)
+
+    @model_validator(mode="after")
+    def _read_secret_files(self) -> KafkaSettings:
+        """Secrets from files are read once, here; the value is never printed."""
+        updates: dict[str, SecretStr] = {}
+        for secret, file in (("sasl_password", self.sasl_password_file),
+                             ("ssl_key_password", self.ssl_key_password_file)):  # fmt: skip
+            if file is not None and getattr(self, secret) is None:
+                try:
+                    updates[secret] = SecretStr(file.read_text(encoding="utf-8").strip())
+                except OSError as exc:
+                    raise ValueError(f"cannot read secret file {file}: {exc.strerror}") from None
+        return self.model_copy(update=updates) if updates else self
 
     @field_validator("bootstrap")
     @classmethod

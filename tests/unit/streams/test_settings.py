@@ -161,3 +161,23 @@ def test_several_errors_are_counted(tmp_path: Path) -> None:
     path.write_text("kafka:\n  partitions: x\n  replication_factor: y\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\(and 1 more\)"):
         load_settings(path)
+
+
+def test_sasl_password_read_from_a_secret_file_and_never_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "sasl-password"
+    secret.write_text("s3cr3t-from-file\n")
+    monkeypatch.setenv("TELEX_KAFKA_SASL_PASSWORD_FILE", str(secret))
+    settings = load_settings()
+    assert settings.kafka.sasl_password is not None
+    assert settings.kafka.sasl_password.get_secret_value() == "s3cr3t-from-file"
+    assert "s3cr3t" not in repr(settings)
+
+
+def test_missing_secret_file_is_a_config_error_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEX_KAFKA_SASL_PASSWORD_FILE", str(tmp_path / "absent"))
+    with pytest.raises(ConfigError, match="cannot read secret file .*absent"):
+        load_settings()
