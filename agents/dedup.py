@@ -13,8 +13,10 @@ old one would have. Store layout (values are orjson):
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -233,10 +235,7 @@ class Deduplicator:
 
     def _candidates(self, buckets: dict[str, list[str]]) -> list[str]:
         """Ids sharing at least `min_band_hits` bands, most shared first, then by id."""
-        hits: dict[str, int] = {}
-        for members in buckets.values():
-            for candidate in members:
-                hits[candidate] = hits.get(candidate, 0) + 1
+        hits = Counter(chain.from_iterable(buckets.values()))
         ranked = sorted((-n, c) for c, n in hits.items() if n >= self._config.min_band_hits)
         return [candidate for _, candidate in ranked[: self._config.max_candidates]]
 
