@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from schemas.models import decode_raw_item
 from streams.demo_server import DemoServer
 from streams.topics import TopicNames
 
@@ -27,13 +28,17 @@ from .pipeline_support import (
     duplicate_count,
     metric_samples,
     path_statuses,
+    peak_rss_mib,
     per_label,
     raw_items,
+    read_topic,
+    static_server,
     wait_for,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SCALE_STEP = 10.0  # seconds of demo time per scale-feed update
 # feed id -> (scale feed number, fault armed on it once the poller runs; None = healthy)
 FAULTY_FEEDS: dict[str, tuple[int, dict[str, Any] | None]] = {
@@ -164,3 +169,113 @@ async def _all_listed(bootstrap: str, topic: str, expected: dict[str, set[str]])
     for item in await raw_items(bootstrap, topic):
         seen[item.feed_id].add(item.title)
     return all(titles <= seen[feed_id] for feed_id, titles in expected.items())
+
+
+# DemoServer fault routes: feed id -> path. The bodies that cannot be feeds must be errors.
+BAD_ROUTES = {
+    "junk": "/fault/junk", "entity-bomb": "/fault/entity-bomb",
+    "gzip-bomb": "/fault/gzip-bomb?mb=50", "huge": "/fault/huge?mb=50",
+    "many": "/fault/many?n=10000", "bad-encoding": "/fault/bad-encoding",
+    "drip": "/fault/drip?bytes=600&interval=0.5",
+}  # fmt: skip
+MUST_FAIL = {"junk", "gzip-bomb", "huge", "drip", "bad-binary-junk.bin"}
+# Well-formed XML whose entities the parser must leave unexpanded: small events or none.
+ENTITY_BOMBS = {"entity-bomb", "bad-billion-laughs.xml"}
+MAX_EVENT_BYTES = 8 * 1024
+# Finding: a well-formed prefix with no items parses as an empty feed (the parser's lenient
+# policy, tests/unit/streams/test_parse_bad_input.py), so the poller counts it ok: no error.
+SILENT_BY_PARSER_POLICY = {"bad-truncated.xml"}
+UNSAFE_MARKERS = ("<script", "javascript:", "onerror=", "onclick=", "root:x:0:0")
+PEAK_RSS_LIMIT_MIB = 400
+GOOD_ITEM_INTERVAL = 5.0
+
+
+def bad_fixture_feeds(fixtures_url: str) -> dict[str, str]:
+    """Feed id -> URL of every file in tests/fixtures/feeds/bad and the hostile-markup feed."""
+    files = sorted((FIXTURES / "feeds" / "bad").iterdir())
+    feeds = {f"bad-{f.name.replace('_', '-')}": f"{fixtures_url}/feeds/bad/{f.name}" for f in files}
+    feeds["script-injection"] = f"{fixtures_url}/pipeline_faults/script_injection.rss"
+    return feeds
+
+
+async def test_bad_input_corpus_costs_only_the_bad_feeds(
+    settings_factory: Any, tmp_path: Path, reliability_report: ReliabilityReport
+) -> None:
+    clock = ManualClock()
+    server = DemoServer(clock=clock, max_age=0, initial_items=2, item_interval=GOOD_ITEM_INTERVAL)
+    async with server, static_server(FIXTURES) as fixtures_url:
+        urls = {k: server.url + path for k, path in BAD_ROUTES.items()}
+        urls |= {**bad_fixture_feeds(fixtures_url), "good": f"{server.url}/liveblog.rss"}
+        feeds = [{"id": k, "url": url, "interval_seconds": 2} for k, url in urls.items()]
+        settings = settings_factory(
+            poller={"feeds": feeds, "allow_private_addresses": True, "read_timeout": 3,
+                    "total_timeout": 5, "backoff_base_seconds": 1, "backoff_cap_seconds": 4},
+        )  # fmt: skip
+        names = TopicNames.from_settings(settings)
+        bootstrap = settings.kafka.bootstrap
+        metrics_url = f"http://127.0.0.1:{settings.metrics.port}/metrics"
+        config = write_config(settings, tmp_path / "telex.yaml")
+        log_path = tmp_path / "poll.log"
+        with telex_process(config, "poll", log=log_path) as poller:
+            started = time.monotonic()
+            for _ in range(3):  # the good feed publishes while the bad ones are polled
+                await asyncio.sleep(8)
+                clock.advance(GOOD_ITEM_INTERVAL)
+
+            async def good_feed_complete() -> bool:
+                items = await raw_items(bootstrap, names.raw)
+                return sum(1 for item in items if item.feed_id == "good") >= 5
+
+            waited = await wait_for(good_feed_complete, timeout=30)
+            errors = per_label(
+                await metric_samples(metrics_url, "telex_poller_feed_errors_total"), "feed_id"
+            )
+            peak_rss = peak_rss_mib(poller.pid)
+            assert poller.poll() is None, "the poller died"
+        records = await read_topic(bootstrap, names.raw)
+
+    items = [decode_raw_item(record.value) for record in records]
+    produced = {item.feed_id for item in items}
+    good = [item for item in items if item.feed_id == "good"]
+    unsafe = [
+        (record.key, marker)
+        for record in records
+        for marker in UNSAFE_MARKERS
+        if marker in record.value.decode().lower()
+    ]
+    log_text = log_path.read_text(errors="replace")
+    silent = [f for f in urls if f != "good" and not errors[f] and f not in produced]
+    expanded = [
+        item.feed_id
+        for item, record in zip(items, records, strict=True)
+        if item.feed_id in ENTITY_BOMBS and len(record.value) > MAX_EVENT_BYTES
+    ]
+    print(f"bad input: {time.monotonic() - started:.0f} s, peak RSS {peak_rss:.0f} MiB, "
+          f"errors {dict(errors)}, with items {sorted(produced)}, unsafe {unsafe}")  # fmt: skip
+    reliability_report.add(
+        FaultResult(
+            fault="bad input corpus at the poller",
+            procedure=f"{len(urls) - 1} bad feeds (DemoServer /fault/* routes, "
+            "tests/fixtures/feeds/bad, script injection) polled every 2 s with one good feed "
+            "publishing 3 updates; count the good feed's items, per-feed errors, peak RSS",
+            items_in=5,
+            items_out=len(good),
+            missing=max(0, 5 - len({item.item_id for item in good})),
+            duplicates=duplicate_count(good),
+            recovery_seconds=None,
+            notes=f"peak RSS {peak_rss:.0f} MiB; {len(unsafe)} unsafe strings in raw events; "
+            f"silent (no error, no items): {sorted(silent) or 'none'}; "
+            f"{sum(1 for f in MUST_FAIL if errors[f])}/{len(MUST_FAIL)} undecodable feeds "
+            "reported as errors",
+        )
+    )
+    assert waited is not None and len({item.item_id for item in good}) == 5, "good feed stalled"
+    assert duplicate_count(good) == 0
+    assert not unsafe, "unsafe markup copied into raw events"
+    assert set(silent) <= SILENT_BY_PARSER_POLICY, f"bad feeds with no error nor items: {silent}"
+    assert not expanded and produced | set(errors) >= ENTITY_BOMBS, "entities were expanded"
+    for feed_id in MUST_FAIL:
+        assert errors[feed_id] >= 1, f"{feed_id}: no per-feed error counted"
+        assert feed_id not in produced, f"{feed_id}: published items from an undecodable body"
+        assert f"feed_id={feed_id} " in log_text, f"{feed_id}: no log line names the feed"
+    assert peak_rss < PEAK_RSS_LIMIT_MIB, f"poller peak RSS {peak_rss:.0f} MiB"
