@@ -12,7 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 _LIBRARIES = ("faust-streaming", "aiokafka", "aiohttp", "feedparser", "orjson", "nh3",
-              "pyahocorasick", "datasketch", "py3langid", "rocksdict")  # fmt: skip
+              "pyahocorasick", "numpy", "py3langid", "rocksdict")  # fmt: skip
 
 
 @dataclass
