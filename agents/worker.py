@@ -40,6 +40,7 @@ from schemas.models import (
 )
 from streams import metrics
 from streams.app import create_app
+from streams.kafka import broker_reachable
 from streams.settings import Settings
 from streams.topics import TopicNames
 
@@ -254,7 +255,7 @@ def _add_web_pages(app: faust.App) -> None:
 
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
-        ready = worker_is_ready(app)
+        ready = await worker_is_ready_now(app)
         metrics.READY.labels("worker").set(1 if ready else 0)
         return web.json({"ready": ready}, status=200 if ready else 503)
 
@@ -269,6 +270,13 @@ def worker_is_ready(app: faust.App) -> bool:
     return bool(recovered and assigned and not app.rebalancing)
 
 
+async def worker_is_ready_now(app: faust.App) -> bool:
+    """Ready as `worker_is_ready` says, and a broker answers right now (not only at start)."""
+    producer = getattr(app.producer, "_producer", None)  # faust's aiokafka producer, once started
+    client = getattr(producer, "client", None)
+    return worker_is_ready(app) and client is not None and await broker_reachable(client)
+
+
 def _add_timers(app: faust.App, holder: TaxonomyHolder) -> None:
     @app.timer(interval=10.0)  # type: ignore[untyped-decorator]
     async def reload_taxonomy() -> None:
@@ -280,7 +288,7 @@ def _add_timers(app: faust.App, holder: TaxonomyHolder) -> None:
     @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
     async def report_lag_and_readiness() -> None:
         try:
-            metrics.READY.labels("worker").set(1 if worker_is_ready(app) else 0)
+            metrics.READY.labels("worker").set(1 if await worker_is_ready_now(app) else 0)
             _report_lag(app)
         except Exception:
             log.exception("lag report failed")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.conn import create_conn
 from aiokafka.errors import KafkaConnectionError
 
@@ -92,3 +93,19 @@ async def connection_failure_cause(kafka: KafkaSettings, timeout: float = 10.0) 
         return str(exc) or type(exc).__name__
     conn.close()
     return "the bootstrap failed although a direct connection succeeded"
+
+
+async def broker_reachable(client: AIOKafkaClient, timeout: float = 2.0) -> bool:
+    """Whether some broker of the cluster is connected, or accepts a connection now.
+
+    For /readyz: a started client keeps its metadata while the brokers are away, so "started"
+    alone would report ready through an outage; aiokafka reconnects by itself either way.
+    """
+    try:
+        async with asyncio.timeout(timeout):
+            for broker in client.cluster.brokers():
+                if await client.ready(broker.nodeId):
+                    return True
+    except TimeoutError:
+        pass
+    return False

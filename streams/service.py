@@ -8,17 +8,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
 from aiohttp import web
+from aiokafka import AIOKafkaProducer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.models import encode
 from streams import __version__, metrics
 from streams.changes import detect_changes
 from streams.fetch import Fetcher, FetchOutcome, FetchSettings, user_agent
-from streams.kafka import reliable_producer, start_client
+from streams.kafka import broker_reachable, reliable_producer, start_client
 from streams.parse import parse_feed
 from streams.poller import Poller
 from streams.publish import RawPublisher, to_raw_item
@@ -46,6 +48,16 @@ def fetch_settings(poller: PollerSettings, *, allow_private: bool | None = None)
     )
 
 
+@dataclass
+class KafkaReadiness:
+    """The poller is ready while its producer is started and a broker answers."""
+
+    producer: AIOKafkaProducer | None = None
+
+    async def check(self) -> bool:
+        return self.producer is not None and await broker_reachable(self.producer.client)
+
+
 async def run_poller(settings: Settings) -> None:
     """Poll until SIGINT/SIGTERM; serve /metrics, /healthz and /readyz meanwhile."""
     if not settings.poller.feeds:
@@ -55,13 +67,13 @@ async def run_poller(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     names = TopicNames.from_settings(settings)
-    readiness = {"kafka": False}
+    readiness = KafkaReadiness()
     runner = await start_health_server(settings, readiness)
     try:
         await ensure_topics(settings)
         producer = reliable_producer(settings.kafka)
         await start_client(producer, settings.kafka)
-        readiness["kafka"] = True
+        readiness.producer = producer
         metrics.READY.labels("poller").set(1)
         try:
             store = FeedStateStore(settings.kafka, names.feeds_state, producer)
@@ -76,15 +88,15 @@ async def run_poller(settings: Settings) -> None:
                 log.info("polling %d feeds into %s", len(poller.feeds), names.raw)
                 await poller.run(stop)
         finally:
-            readiness["kafka"] = False
+            readiness.producer = None
             metrics.READY.labels("poller").set(0)
             await producer.stop()
     finally:
         await runner.cleanup()
 
 
-async def start_health_server(settings: Settings, readiness: dict[str, bool]) -> web.AppRunner:
-    """/metrics, /healthz (alive) and /readyz (connected to Kafka) for the poller."""
+async def start_health_server(settings: Settings, readiness: KafkaReadiness) -> web.AppRunner:
+    """/metrics, /healthz (alive) and /readyz (a Kafka broker answers) for the poller."""
 
     async def metrics_page(request: web.Request) -> web.Response:
         body = generate_latest(metrics.REGISTRY)
@@ -94,7 +106,7 @@ async def start_health_server(settings: Settings, readiness: dict[str, bool]) ->
         return web.json_response({"status": "ok"})
 
     async def readyz(request: web.Request) -> web.Response:
-        ready = all(readiness.values())
+        ready = await readiness.check()
         metrics.READY.labels("poller").set(1 if ready else 0)
         return web.json_response({"ready": ready}, status=200 if ready else 503)
 
