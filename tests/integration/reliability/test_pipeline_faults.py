@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from schemas.models import RawItem, decode_raw_item
+from schemas.models import RawItem, decode_enriched_item, decode_raw_item
+from streams.broker import BrokerConfig, LocalBroker, free_port
 from streams.demo_server import DemoServer
 from streams.parse import parse_feed
 from streams.topics import TopicNames
@@ -399,3 +400,128 @@ async def _all_emitted(
     """Whether the raw topic holds every expected value (title, guid) of every feed."""
     emitted = _by_feed(await raw_items(bootstrap, topic), field)
     return all(values <= emitted[feed_id] for feed_id, values in expected.items())
+
+
+BROKER_OUTAGE = 20.0
+
+
+async def test_broker_restart_both_processes_reconnect_and_lose_nothing(
+    settings_factory: Any, tmp_path: Path, reliability_report: ReliabilityReport
+) -> None:
+    broker = LocalBroker(
+        BrokerConfig(data_dir=tmp_path / "kafka", port=free_port(), controller_port=free_port(),
+                     partitions=4)
+    )  # fmt: skip
+    broker.start()
+    try:
+        await broker.wait_ready(timeout=120)
+        await _run_broker_restart(broker, settings_factory, tmp_path, reliability_report)
+    finally:
+        await asyncio.to_thread(broker.stop)
+
+
+async def _run_broker_restart(
+    broker: LocalBroker, settings_factory: Any, tmp_path: Path, report: ReliabilityReport
+) -> None:
+    clock = ManualClock()
+    server = DemoServer(clock=clock, max_age=0, initial_items=2, item_interval=BLOG_STEP)
+    async with server:
+        feed_url = f"{server.url}/liveblog.rss"
+        settings = settings_factory(
+            kafka={"bootstrap": broker.config.bootstrap},
+            poller={"feeds": [{"id": "blog", "url": feed_url, "interval_seconds": 1}],
+                    "allow_private_addresses": True},
+        )  # fmt: skip
+        names = TopicNames.from_settings(settings)
+        bootstrap = settings.kafka.bootstrap
+        web_port = free_port()
+        ready_urls = {
+            "poller": f"http://127.0.0.1:{settings.metrics.port}/readyz",
+            "worker": f"http://127.0.0.1:{web_port}/readyz",
+        }
+        config = write_config(settings, tmp_path / "telex.yaml")
+        worker_args = ("worker", "--worker-id", "restart-1", "--web-port", str(web_port))
+        with (
+            telex_process(config, "poll", log=tmp_path / "poll.log") as poller,
+            telex_process(config, *worker_args, log=tmp_path / "worker.log") as worker,
+        ):
+            await consume(bootstrap, names.enriched, count=2, timeout=90)
+            assert await wait_for(lambda: _all_ready(ready_urls, 200), timeout=60)
+            await asyncio.to_thread(broker.stop)
+            outage_started = time.monotonic()
+            during = await _watch_outage(ready_urls, clock, (poller, worker))
+            broker.start()
+            await broker.wait_ready(timeout=120)
+            back = time.monotonic()
+            clock.advance(BLOG_STEP)  # and one more once the broker is back
+            listed = await _listed_guids(feed_url)
+            ready_again = await wait_for(lambda: _all_ready(ready_urls, 200), timeout=90)
+            delivered = await wait_for(
+                lambda: _everything_enriched(bootstrap, names, listed), timeout=90
+            )
+            recovery = time.monotonic() - back
+            alive = {"poller": poller.poll() is None, "worker": worker.poll() is None}
+        raw = await raw_items(bootstrap, names.raw)
+        enriched = {
+            decode_enriched_item(r.value).event_id
+            for r in await read_topic(bootstrap, names.enriched)
+        }
+
+    raw_ids = {item.event_id for item in raw}
+    missing_raw = len(listed - {_guid(item) for item in raw})
+    missing = missing_raw + len(raw_ids - enriched)
+    print(f"broker restart: outage {back - outage_started:.1f} s, readyz during {during}, "
+          f"ready again after {ready_again} s, all delivered after {delivered} s, "
+          f"{len(raw_ids)} raw events, {len(enriched)} enriched, alive {alive}")  # fmt: skip
+    report.add(
+        FaultResult(
+            fault="Kafka broker restart",
+            procedure=f"poller + worker running; broker SIGTERM, down {BROKER_OUTAGE:.0f} s while "
+            "the live blog gains 3 updates, started again on the same data dir",
+            items_in=len(raw_ids),
+            items_out=len(enriched),
+            missing=missing,
+            duplicates=duplicate_count(raw),
+            recovery_seconds=recovery,
+            notes=f"readyz while down: {during}; processes alive after: {alive}",
+        )
+    )
+    assert alive == {"poller": True, "worker": True}, "a process died with the broker"
+    assert all(503 in statuses for statuses in during.values()), (
+        f"/readyz kept answering ready while the broker was down: {during}"
+    )
+    assert ready_again is not None, "a process did not report ready after the broker returned"
+    assert delivered is not None and missing == 0, f"{missing} events lost"
+
+
+async def _watch_outage(
+    ready_urls: dict[str, str], clock: ManualClock, processes: tuple[Any, ...]
+) -> dict[str, set[int]]:
+    """During the outage: 3 new updates, and /readyz answers of each process (0 = no answer)."""
+    statuses: dict[str, set[int]] = defaultdict(set)
+    deadline = time.monotonic() + BROKER_OUTAGE
+    next_update = time.monotonic() + BROKER_OUTAGE / 4
+    while time.monotonic() < deadline:
+        if time.monotonic() >= next_update:
+            clock.advance(BLOG_STEP)
+            next_update += BROKER_OUTAGE / 4
+        for name, url in ready_urls.items():
+            statuses[name].add((await http_get(url, timeout=2))[0])
+        assert all(p.poll() is None for p in processes), "a process exited during the outage"
+        await asyncio.sleep(0.5)
+    return dict(statuses)
+
+
+async def _all_ready(ready_urls: dict[str, str], status: int) -> bool:
+    return all([(await http_get(url))[0] == status for url in ready_urls.values()])
+
+
+async def _everything_enriched(bootstrap: str, names: TopicNames, listed: set[str | None]) -> bool:
+    """Every listed entry is on the raw topic and every raw event on the enriched topic."""
+    raw = await raw_items(bootstrap, names.raw)
+    if not listed <= {_guid(item) for item in raw}:
+        return False
+    enriched = await read_topic(bootstrap, names.enriched)
+    return {item.event_id for item in raw} <= {
+        decode_enriched_item(r.value).event_id for r in enriched
+    }
