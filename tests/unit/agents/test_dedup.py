@@ -61,6 +61,15 @@ def test_seed_live_blog_near_duplicates() -> None:
         assert decision.story_id == (item["near_duplicate_of"] or item["id"])
 
 
+def test_seed_recap_is_found_behind_sixty_other_items() -> None:
+    dedup = Deduplicator({})
+    dedup.decide(item_id="seed-00", fingerprint=_fp(SEED[0]), event_time=T0)
+    for item_id, fp, event_time in _stream()[len(SEED) : -2]:
+        dedup.decide(item_id=item_id, fingerprint=fp, event_time=event_time)
+    recap = dedup.decide(item_id="seed-01", fingerprint=_fp(SEED[1]), event_time=T0 + 86_400)
+    assert (recap.status, recap.duplicate_of) == ("near_duplicate", "seed-00")
+
+
 def test_labelled_same_language_pairs_quality_gate() -> None:
     """Measured on the dev pairs: precision 1.0, recall 0.58, F1 0.74 (target was 0.9).
 
