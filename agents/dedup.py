@@ -103,7 +103,7 @@ class Deduplicator:
         self._config = config
 
     def decide(self, *, item_id: str, fingerprint: Fingerprint, event_time: float) -> DedupDecision:
-        """Classify the item against the window and record it."""
+        """Classify the item against the window and record it; `event_time` is in epoch seconds."""
         record = self._get(_item_key(item_id))
         if record is not None:
             return self._seen_item(item_id, record, fingerprint, event_time)
