@@ -223,8 +223,10 @@ class Deduplicator:
 
     def _below_threshold(self, fingerprint: Fingerprint, record: dict[str, Any]) -> bool:
         """Cheap rejection on word overlap before the full comparison is built."""
-        words = frozenset(record["w"].split())
-        return _jaccard(fingerprint.words, words) < self._config.threshold
+        words = record["w"].split()
+        shared = len(fingerprint.words.intersection(words))
+        union = len(fingerprint.words) + len(words) - shared
+        return shared < self._config.threshold * union
 
     def _read_buckets(self, fingerprint: Fingerprint) -> dict[str, list[str]]:
         """Members of the item's LSH buckets, by bucket key."""
