@@ -22,6 +22,7 @@ from ..conftest import consume
 from ..processes import stop_process, write_config
 from .conftest import FaultResult, ReliabilityReport
 from .worker_support import (
+    SEED,
     EnrichedCounter,
     Workers,
     dedup_outcomes,
@@ -29,6 +30,7 @@ from .worker_support import (
     near_duplicate,
     numbered_items,
     produce,
+    raw_item,
     realistic_texts,
     wait_ready,
 )
@@ -36,6 +38,7 @@ from .worker_support import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 TAGS = ["defense-treaty", "diplomacy", "german-politics"]
+GAP = 0.25
 # Measured on the 2-core test machine: ~13-45 items/s end to end with two workers (every dedup
 # decision writes its LSH bands to the changelogged table), so 20,000 items would take 10+ min;
 # 1,000 keeps the test near 2 min including the 60 s group session timeout after the kill.
@@ -237,3 +240,116 @@ async def test_restarted_worker_keeps_its_dedup_decisions(
     assert not changed
     assert dropped >= len(first), "the repeated items are dropped as unchanged, not re-decided"
     assert not republished, republished
+
+
+def scale_input() -> tuple[list[RawItem], list[tuple[str, str]]]:
+    """Each realistic text once, and a near-duplicate of each, interleaved in two halves;
+    with the pairs (event ids) that must end in one story: the seed's and each copy's.
+
+    Titles carry no number: items whose numbers differ are never near-duplicates by design."""
+    originals = [raw_item("scale", n, text) for n, text in enumerate(realistic_texts())]
+    copies = [near_duplicate(item, "scale", len(originals) + n) for n, item in enumerate(originals)]
+    half = len(originals) // 2
+    items = [*originals[:half], *copies[:half], *originals[half:], *copies[half:]]
+    pairs = [(o.event_id, c.event_id) for o, c in zip(originals, copies, strict=True)]
+    seed = orjson.loads(SEED.read_bytes())["items"]
+    position = {u["id"]: n for n, u in enumerate(seed)}  # seed texts come first
+    pairs += [
+        (originals[position[u["near_duplicate_of"]]].event_id, originals[n].event_id)
+        for n, u in enumerate(seed) if u["near_duplicate_of"]
+    ]  # fmt: skip
+    return items, pairs
+
+
+async def scaled_run(settings: Settings, items: list[RawItem], workers: Workers) -> list[str]:
+    """Produce items 0.25 s apart while 1 worker runs, 2 join at 25 %, one leaves at 65 %."""
+    names = TopicNames.from_settings(settings)
+    steps: list[str] = []
+    first = workers.start("scale-1")
+    assert await wait_ready(first, timeout=90) is not None, workers.log_text()
+    quarter, most = len(items) // 4, len(items) * 65 // 100
+    await produce(settings, names.raw, items[:quarter], gap=GAP)
+    for worker_id in ("scale-2", "scale-3"):
+        workers.start(worker_id)
+    steps.append(f"2 workers joined after item {quarter}")
+    await produce(settings, names.raw, items[quarter:most], gap=GAP)
+    stop_process(workers.started[1].process)
+    steps.append(f"scale-2 stopped (SIGTERM) after item {most}")
+    await produce(settings, names.raw, items[most:], gap=GAP)
+    return steps
+
+
+def story_of(counter: EnrichedCounter, event_id: str) -> str | None:
+    event = counter.events.get(event_id)
+    return None if event is None else event.dedup.story_id
+
+
+async def test_scale_out_and_in_loses_nothing_and_keeps_decisions(
+    settings_factory: Any, tmp_path: Path, reliability_report: ReliabilityReport
+) -> None:
+    """1 worker, then 3, then 2, while items flow; compared with a single-worker run.
+
+    Dedup decisions depend only on the order of the one-partition fingerprinted log, which
+    follows the interleaving of the raw partitions, and a rebalance pauses some partitions and
+    lets others run, so per-item statuses may legitimately swap within a pair (which copy is
+    "new"). What must not change: no item lost, every expected pair in one story, and the
+    multiset of statuses equal to a single-worker run fed the same items in the same order
+    (items sent 0.25 s apart, so each is tagged before the next arrives). Both runs go side by
+    side on separate topic prefixes, so they see the same machine load.
+    """
+    items, pairs = scale_input()
+    ref_settings, settings = settings_factory(), settings_factory()
+    for each in (ref_settings, settings):
+        await ensure_topics(each, TAGS)
+    ref_dir, dir_ = tmp_path / "reference", tmp_path / "scaled"
+    for folder in (ref_dir, dir_):
+        folder.mkdir()
+    expected = {item.event_id for item in items}
+    bootstrap = settings.kafka.bootstrap
+    ref_topic, topic = (TopicNames.from_settings(s).enriched for s in (ref_settings, settings))
+    async with (
+        EnrichedCounter(bootstrap, ref_topic) as ref,
+        EnrichedCounter(bootstrap, topic) as out,
+    ):
+        with (
+            Workers(write_config(ref_settings, ref_dir / "telex.yaml"), ref_dir) as ref_workers,
+            Workers(write_config(settings, dir_ / "telex.yaml"), dir_) as workers,
+        ):
+            ref_worker = ref_workers.start("reference")
+            assert await wait_ready(ref_worker, timeout=90) is not None, ref_workers.log_text()
+            reference = asyncio.create_task(
+                produce(ref_settings, TopicNames.from_settings(ref_settings).raw, items, gap=GAP)
+            )
+            steps = await scaled_run(settings, items, workers)
+            await reference
+            done = await out.wait_for(len(items), timeout=90)
+            assert await ref.wait_for(len(items), timeout=60), ref_workers.log_text()
+    missing = expected - out.counts.keys()
+    statuses = Counter(out.events[e].dedup.status for e in expected - missing)
+    ref_statuses = Counter(ref.events[e].dedup.status for e in expected)
+    same_item = sum(out.events[e].dedup.status == ref.events[e].dedup.status for e in out.events)
+    split = [p for p in pairs if len({story_of(out, e) for e in p}) > 1]
+    ref_split = [p for p in pairs if len({story_of(ref, e) for e in p}) > 1]
+    print(
+        f"\nscale: {'; '.join(steps)}; missing {len(missing)}, redelivered {out.redelivered}; "
+        f"statuses {dict(statuses)} vs single worker {dict(ref_statuses)}; "
+        f"{same_item}/{len(items)} per-item statuses equal; split pairs {split} "
+        f"(single worker: {ref_split})"
+    )
+    reliability_report.add(
+        FaultResult(
+            fault="scale out 1→3, in 3→2",
+            procedure=f"{len(items)} items 0.25 s apart; {'; '.join(steps)}",
+            items_in=len(items),
+            items_out=out.distinct,
+            missing=len(missing),
+            duplicates=out.redelivered,
+            recovery_seconds=None,
+            notes=f"status counts equal to a 1-worker run: {statuses == ref_statuses}; "
+            f"{same_item}/{len(items)} per-item statuses equal; {len(pairs) - len(split)}/"
+            f"{len(pairs)} expected pairs in one story",
+        )
+    )
+    assert done and not missing, sorted(missing)[:10]
+    assert not ref_split and not split, (ref_split, split)
+    assert statuses == ref_statuses

@@ -46,9 +46,9 @@ def realistic_texts() -> list[Text]:
     return seed + dev
 
 
-def raw_item(run: str, number: int, text: Text, *, suffix: str | None = None) -> RawItem:
-    """One raw item with a unique item id; the suffix makes its content unique too."""
-    title = f"{text.title} ({suffix if suffix is not None else number})"
+def raw_item(run: str, number: int, text: Text, *, label: str | None = None) -> RawItem:
+    """One raw item with a unique item id, its title ending in `(label)` when one is given."""
+    title = f"{text.title} ({label})" if label else text.title
     content_hash = hashlib.sha256(f"{title}\n{text.summary}".encode()).hexdigest()
     return RawItem(
         event_id=f"{run}-ev-{number}", item_id=f"{run}:{number}", revision=1, feed_id=run,
@@ -71,7 +71,9 @@ def near_duplicate(item: RawItem, run: str, number: int) -> RawItem:
 def numbered_items(run: str, count: int, *, start: int = 0) -> list[RawItem]:
     """`count` items cycling through the realistic texts, each numbered in its title."""
     texts = realistic_texts()
-    return [raw_item(run, n, texts[n % len(texts)]) for n in range(start, start + count)]
+    return [
+        raw_item(run, n, texts[n % len(texts)], label=str(n)) for n in range(start, start + count)
+    ]
 
 
 async def produce(
