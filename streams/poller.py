@@ -57,6 +57,7 @@ class FeedRuntime:
     max_age: float | None = None
     last_body_size: int = 0
     in_flight: bool = False
+    unsaved: bool = False
 
 
 class Poller:
@@ -267,8 +268,20 @@ class Poller:
         metrics.IN_BACKOFF.labels(feed_id).set(1 if state.failures else 0)
         metrics.BACKOFF_SINCE.labels(feed_id).set(state.backoff_since or 0)
         metrics.NEXT_POLL.labels(feed_id).set(runtime.due if delay is not None else 0)
-        if _worth_saving(before, state):
-            await self._store.save(state)
+        if runtime.unsaved or _worth_saving(before, state):
+            await self._save(runtime)
+
+    async def _save(self, runtime: FeedRuntime) -> None:
+        """Save the feed's state; if Kafka is away, keep it and try again after the next poll."""
+        try:
+            await self._store.save(runtime.state)
+        except Exception as exc:  # the broker may be restarting; polling must go on
+            if not runtime.unsaved:
+                log.warning("state not saved: feed_id=%s (%s); retrying after the next poll",
+                            runtime.feed.id, exc)  # fmt: skip
+            runtime.unsaved = True
+        else:
+            runtime.unsaved = False
 
     def _seconds_to_next_due(self, now: float) -> float:
         waiting = [r.due for r in self.feeds.values() if not r.in_flight and not r.state.gone]
@@ -279,9 +292,17 @@ class Poller:
 
 
 def _worth_saving(before: FeedState, after: FeedState) -> bool:
-    """Save when anything but the timestamps changed: an unchanged poll writes nothing."""
-    timestamps = {"last_success_at": None, "next_poll_at": None}
-    return replace(before, **timestamps) != replace(after, **timestamps)  # type: ignore[arg-type]
+    """Save when anything but timestamps (or one success kind for another) changed.
+
+    So a 304 or an unchanged body writes nothing: 10,000 feeds polling cost no state traffic.
+    """
+    if before.last_outcome in SUCCESS_OUTCOMES and after.last_outcome in SUCCESS_OUTCOMES:
+        after = replace(after, last_outcome=before.last_outcome)
+    return _without_timestamps(before) != _without_timestamps(after)
+
+
+def _without_timestamps(state: FeedState) -> FeedState:
+    return replace(state, last_success_at=None, next_poll_at=None)
 
 
 async def _sleep_until(stop: asyncio.Event, seconds: float) -> None:
