@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 
 MAX_RAW_MESSAGE_BYTES = 1024 * 1024
 DLQ_ORIGINAL_LIMIT = 256 * 1024
-EXPIRE_EVERY_EVENTS = 1000
 
 
 @dataclass
@@ -160,8 +159,8 @@ def build_worker_app(
     @app.agent(fingerprinted_topic, name="dedup-items")
     async def dedup_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
         deduplicator = Deduplicator(TableStore(dedup_table), dedup_config)
-        processed = 0
         watermark = 0.0
+        expired_hour = -1
         async for event in stream.events():
             try:
                 item = decode_fingerprinted_item(event.message.value or b"")
@@ -186,9 +185,10 @@ def build_worker_app(
             metrics.DEDUP_OUTCOMES.labels(status).inc()
             if outcome.event is not None:
                 await publish_enriched(outcome.event)
+            # Item times, not the wall clock, drive expiry: replays expire the same items.
             watermark = max(watermark, event_time(item.item))
-            processed += 1
-            if processed % EXPIRE_EVERY_EVENTS == 0:
+            if int(watermark // 3600) != expired_hour:  # the window moves in whole hours
+                expired_hour = int(watermark // 3600)
                 deduplicator.expire(watermark)
             metrics.DEDUP_WINDOW.set(deduplicator.window_size())
             yield None
