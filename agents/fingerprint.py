@@ -69,6 +69,8 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 # A word starting with a capital letter, not preceded by a letter ("l’OSCE" gives "OSCE").
 # Python's re has no \\p{Lu}: the class lists Latin capitals, accented ones included.
 _CAPITALS = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŜŞŠŢŤŪŮŰŲŹŻŽ"
+# Title words split at hyphens too, so "Hamburg-Wahl" names Hamburg.
+_TITLE_WORD = re.compile(r"[^\W\d_]+")
 _CAPITALISED = re.compile(rf"(?<![^\W_])[{_CAPITALS}][^\W_]*(?:-[^\W_]+)*")
 
 # Multiply-shift hashing (Dietzfelbinger et al.): h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32 with
@@ -89,6 +91,8 @@ class Fingerprint:
     words: frozenset[str]
     entities: frozenset[str]
     numbers: frozenset[str]
+    # Folded names in the title (see `title_names`); empty for fingerprints stored before it.
+    title_names: frozenset[str] = frozenset()
 
 
 def fingerprint(
@@ -107,6 +111,7 @@ def fingerprint(
         words=words,
         entities=named_entities(title, summary),
         numbers=numbers(f"{title}\n{summary}", distinct),
+        title_names=title_names(title),
     )
 
 
@@ -138,6 +143,20 @@ def named_entities(title: str, summary: str) -> frozenset[str]:
     return frozenset(acronyms | {name for name in names if len(name) > 1})
 
 
+def title_names(title: str) -> frozenset[str]:
+    """Folded names a title is about: capitalised words, minus the sentence-initial word (unless
+    an acronym) and first names (a capitalised word followed by another: "Viktor Orbán")."""
+    parts = _TITLE_WORD.findall(title)
+    names = {
+        fold(word)
+        for word, following in zip(parts, [*parts[1:], ""], strict=True)
+        if word[0].isupper() and (word.isupper() or not following[:1].isupper())
+    }
+    if parts and not parts[0].isupper():
+        names.discard(fold(parts[0]))
+    return frozenset(n for n in names - _STOP_WORDS - _NUMBER_WORDS.keys() if len(n) > 1)
+
+
 def numbers(text: str, folded_tokens: Iterable[str]) -> frozenset[str]:
     """Digit groups and spelled-out counts, normalised to digits ("3,5" -> "3.5")."""
     found = {match.replace(",", ".") for match in _DIGITS.findall(text)}
@@ -162,6 +181,7 @@ def fingerprint_to_dict(fp: Fingerprint) -> dict[str, Any]:
         "words": sorted(fp.words),
         "entities": sorted(fp.entities),
         "numbers": sorted(fp.numbers),
+        "title_names": sorted(fp.title_names),
     }
 
 
@@ -173,4 +193,5 @@ def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:
         words=frozenset(data["words"]),
         entities=frozenset(data["entities"]),
         numbers=frozenset(data["numbers"]),
+        title_names=frozenset(data.get("title_names", ())),
     )
