@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from schemas.models import RawItem, decode_enriched_item, decode_raw_item
+from schemas.models import RawItem, decode_enriched_item, decode_feed_state, decode_raw_item
 from streams.broker import BrokerConfig, LocalBroker, free_port
 from streams.demo_server import DemoServer
 from streams.parse import parse_feed
@@ -58,6 +58,13 @@ FAULTY_FEEDS: dict[str, tuple[int, dict[str, Any] | None]] = {
     "missing": (5, {"status": 404, "count": 3}),
     "gone": (6, {"status": 410, "count": 1}),
 }
+
+# feed id -> (reason label of telex_poller_feed_errors_total, at least this many)
+EXPECTED_ERRORS = {
+    "http-500": ("server_error", 3), "timeout": ("timeout", 1),
+    "rate-limited": ("rate_limited", 1), "reset": ("network_error", 1),
+    "missing": ("not_found", 3), "gone": ("gone", 1),
+}  # fmt: skip
 
 
 def scale_path(number: int) -> str:
@@ -105,12 +112,15 @@ async def test_feed_server_faults_cost_only_the_faulty_feed(
             window = time.monotonic() - fault_started
             healthy_polls = sum((await path_statuses(server.url, scale_path(0))).values())
             gone_final = await path_statuses(server.url, scale_path(6))
-            errors = per_label(
-                await metric_samples(metrics_url, "telex_poller_feed_errors_total"), "feed_id"
-            )
+            error_samples = await metric_samples(metrics_url, "telex_poller_feed_errors_total")
             assert poller.poll() is None, "the poller died"
         items = await raw_items(bootstrap, names.raw)
+        states = [
+            decode_feed_state(r.value) for r in await read_topic(bootstrap, names.feeds_state)
+        ]
 
+    errors = per_label(error_samples, "feed_id")
+    failures = {f: [st.failures for st in states if st.feed_id == f] for f in FAULTY_FEEDS}
     titles = _by_feed(items, _title)
     missing = sum(len(expected[f] - titles[f]) for f in expected)
     duplicates = duplicate_count(items)
@@ -128,8 +138,9 @@ async def test_feed_server_faults_cost_only_the_faulty_feed(
             missing=missing,
             duplicates=duplicates,
             recovery_seconds=recovery,
-            notes=f"healthy feed kept {healthy_rate:.2f} polls/s; Retry-After honoured; "
-            "410 feed never polled again",
+            notes=f"healthy feed kept {healthy_rate:.2f} polls/s; Retry-After honoured: "
+            f"{retry_after_quiet}; 410 feed requests after the 410: "
+            f"{sum(gone_final.values()) - sum(gone_after.values())}",
         )
     )
     assert recovery is not None, f"feeds did not recover: {dict(titles)}"
@@ -137,10 +148,13 @@ async def test_feed_server_faults_cost_only_the_faulty_feed(
     assert healthy_rate >= 0.6, "the healthy feed fell behind its 1 s interval"
     assert retry_after_quiet, "the 429 feed was polled before its Retry-After elapsed"
     assert gone_after["410"] == 1 and gone_final == gone_after, "the 410 feed was polled again"
-    for feed_id, reason_seen in {"http-500": 3, "timeout": 1, "rate-limited": 1, "reset": 1,
-                                 "missing": 3, "gone": 1}.items():  # fmt: skip
-        assert errors[feed_id] >= reason_seen, f"{feed_id}: {errors[feed_id]} errors counted"
+    for feed_id, (reason, at_least) in EXPECTED_ERRORS.items():
+        counted = error_samples.get((("feed_id", feed_id), ("reason", reason)), 0)
+        assert counted >= at_least, f"{feed_id}: {counted} errors with reason {reason}"
     assert errors["healthy"] == 0
+    # Backoff state is saved: the 500 feed's failures grew 1, 2, 3, then a success reset them.
+    assert failures["http-500"][-4:] == [1, 2, 3, 0], failures["http-500"]
+    assert failures["healthy"] and max(failures["healthy"]) == 0
 
 
 async def _check_retry_after(server_url: str, path: str) -> bool:
