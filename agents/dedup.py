@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from agents.fingerprint import SIGNATURE_SIZE, Fingerprint
+from agents.similarity import jaccard, shared_names, unmentioned_title_names
 
 DedupStore = MutableMapping[str, bytes]
 
@@ -39,6 +40,11 @@ class DedupConfig:
     near_identical: float = 0.85
     # From this Jaccard on, entities swapped on both sides mean a reused template, not a re-summary.
     template_floor: float = 0.3
+    # Below `threshold`, a paraphrase (same facts, new words) needs at least this Jaccard and the
+    # name signals of `_same_facts`.
+    paraphrase_floor: float = 0.12
+    # Names (spelling variants included) a paraphrase must share, unless it shares a number.
+    paraphrase_min_shared_names: int = 3
     # Bands used (one MinHash value each), at most fingerprint.SIGNATURE_SIZE.
     num_perm: int = 16
     # Items kept per LSH bucket (the latest), bounding both bucket size and candidates per item.
@@ -75,19 +81,31 @@ def compare(
 ) -> tuple[bool, float]:
     """Pairwise near-duplicate verdict and word-stem Jaccard similarity."""
     config = config or DedupConfig()
-    similarity = _jaccard(a.words, b.words)
+    similarity = jaccard(a.words, b.words)
     if similarity >= config.template_floor and _both_sides_differ(a.entities, b.entities):
         return False, similarity
     if similarity >= config.near_identical:
         return True, similarity
     if _both_sides_differ(a.numbers, b.numbers):
         return False, similarity
-    return similarity >= config.threshold, similarity
+    if similarity >= config.threshold:
+        return True, similarity
+    return similarity >= config.paraphrase_floor and _same_facts(a, b, config), similarity
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    union = len(a | b)
-    return len(a & b) / union if union else 0.0
+def _same_facts(a: Fingerprint, b: Fingerprint, config: DedupConfig) -> bool:
+    """Paraphrase check for low word overlap: both titles name the same subject.
+
+    A title names what the news is about. A re-summary mentions everything the other title names;
+    a title naming a person or place the other item never mentions (Orbán in Moscow, then Orbán
+    in Kyiv) announces other news. Shared names or a shared figure confirm the same facts.
+    """
+    if not (a.title_names and b.title_names):
+        return False
+    if unmentioned_title_names(a, b) or unmentioned_title_names(b, a):
+        return False
+    names = min(shared_names(a, b), shared_names(b, a))
+    return bool(a.numbers & b.numbers) or names >= config.paraphrase_min_shared_names
 
 
 def _both_sides_differ(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -191,6 +209,7 @@ class Deduplicator:
             bands = list(fp.signature[: self._config.num_perm])
             record |= {"w": " ".join(sorted(fp.words)), "g": bands}
             record |= {"e": " ".join(sorted(fp.entities)), "n": " ".join(sorted(fp.numbers))}
+            record["tn"] = " ".join(sorted(fp.title_names))
             self._add_to_buckets(item_id, buckets)
         self._put(_item_key(item_id), record)
         self._add_to_time_index(item_id, hour, new_item=revision == 1)
@@ -226,7 +245,7 @@ class Deduplicator:
         words = record["w"].split()
         shared = len(fingerprint.words.intersection(words))
         union = len(fingerprint.words) + len(words) - shared
-        return shared < self._config.threshold * union
+        return shared < self._config.paraphrase_floor * union
 
     def _read_buckets(self, fingerprint: Fingerprint) -> dict[str, list[str]]:
         """Members of the item's LSH buckets, by bucket key."""
@@ -314,6 +333,7 @@ def _record_fingerprint(record: dict[str, Any]) -> Fingerprint:
         words=frozenset(record["w"].split()),
         entities=frozenset(record["e"].split()),
         numbers=frozenset(record["n"].split()),
+        title_names=frozenset(record.get("tn", "").split()),
     )
 
 

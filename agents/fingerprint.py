@@ -150,11 +150,16 @@ def title_names(title: str) -> frozenset[str]:
     names = {
         fold(word)
         for word, following in zip(parts, [*parts[1:], ""], strict=True)
-        if word[0].isupper() and (word.isupper() or not following[:1].isupper())
+        if word[0].isupper() and (_is_acronym(word) or not following[:1].isupper())
     }
-    if parts and not parts[0].isupper():
+    if parts and not _is_acronym(parts[0]):
         names.discard(fold(parts[0]))
     return frozenset(n for n in names - _STOP_WORDS - _NUMBER_WORDS.keys() if len(n) > 1)
+
+
+def _is_acronym(word: str) -> bool:
+    """Two capitals or more: "NATO", "AfD"."""
+    return sum(char.isupper() for char in word) > 1
 
 
 def numbers(text: str, folded_tokens: Iterable[str]) -> frozenset[str]:
