@@ -121,13 +121,14 @@ class Poller:
 
     async def poll_feed(self, runtime: FeedRuntime) -> PollResult:
         """One refresh of one feed, then its state saved and its next poll scheduled."""
+        saved = runtime.state
         try:
             result = await self._refresh(runtime)
         except Exception as exc:  # a bug must cost one feed one poll, not the poller
             log.exception("poll failed: feed_id=%s", runtime.feed.id)
             result = PollResult("internal_error", error=repr(exc))
         try:
-            await self._conclude(runtime, result)
+            await self._conclude(runtime, result, saved)
         finally:
             runtime.in_flight = False
         return result
@@ -225,8 +226,12 @@ class Poller:
             )  # fmt: skip
             runtime.state = replace(runtime.state, url=moved_to)
 
-    async def _conclude(self, runtime: FeedRuntime, result: PollResult) -> None:
-        """Count the outcome, update failures and backoff, save the state, schedule."""
+    async def _conclude(self, runtime: FeedRuntime, result: PollResult, saved: FeedState) -> None:
+        """Count the outcome, update failures and backoff, save the state, schedule.
+
+        `saved` is the state before this refresh, which itself changed `runtime.state` (new
+        items, validators, a moved URL): compared with that, those changes get saved too.
+        """
         feed_id = runtime.feed.id
         now = self._clock()
         metrics.FETCHES.labels(feed_id, result.outcome).inc()
@@ -268,7 +273,7 @@ class Poller:
         metrics.IN_BACKOFF.labels(feed_id).set(1 if state.failures else 0)
         metrics.BACKOFF_SINCE.labels(feed_id).set(state.backoff_since or 0)
         metrics.NEXT_POLL.labels(feed_id).set(runtime.due if delay is not None else 0)
-        if runtime.unsaved or _worth_saving(before, state):
+        if runtime.unsaved or _worth_saving(saved, state):
             await self._save(runtime)
 
     async def _save(self, runtime: FeedRuntime) -> None:
