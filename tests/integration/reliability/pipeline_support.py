@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -16,6 +17,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from schemas.models import RawItem, decode_raw_item
+
+from ..processes import stop_process
 
 
 class ManualClock:
@@ -150,3 +153,9 @@ async def static_server(directory: Path) -> AsyncIterator[str]:
         yield f"http://{host}:{port}"
     finally:
         await runner.cleanup()
+
+
+async def stop_processes(*processes: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (then SIGKILL) off the event loop, so an in-process feed server keeps answering
+    the polls the processes finish while shutting down."""
+    await asyncio.gather(*(asyncio.to_thread(stop_process, p) for p in processes))

@@ -40,6 +40,7 @@ from .pipeline_support import (
     raw_items,
     read_topic,
     static_server,
+    stop_processes,
     wait_for,
 )
 
@@ -114,6 +115,7 @@ async def test_feed_server_faults_cost_only_the_faulty_feed(
             gone_final = await path_statuses(server.url, scale_path(6))
             error_samples = await metric_samples(metrics_url, "telex_poller_feed_errors_total")
             assert poller.poll() is None, "the poller died"
+            await stop_processes(poller)
         items = await raw_items(bootstrap, names.raw)
         states = [
             decode_feed_state(r.value) for r in await read_topic(bootstrap, names.feeds_state)
@@ -245,6 +247,7 @@ async def test_bad_input_corpus_costs_only_the_bad_feeds(
             )
             peak_rss = peak_rss_mib(poller.pid)
             assert poller.poll() is None, "the poller died"
+            await stop_processes(poller)
         records = await read_topic(bootstrap, names.raw)
 
     items = [decode_raw_item(record.value) for record in records]
@@ -328,6 +331,7 @@ async def test_poller_killed_after_publishing_loses_nothing(
             recovery = None if recovered is None else time.monotonic() - started
             await asyncio.sleep(2)  # more polls: a settled poller re-emits nothing
             assert poller.poll() is None
+            await stop_processes(poller)
         items = await raw_items(bootstrap, names.raw)
 
     emitted = _by_feed(items, _guid)
@@ -475,6 +479,7 @@ async def _run_broker_restart(
             )
             recovery = time.monotonic() - back
             alive = {"poller": poller.poll() is None, "worker": worker.poll() is None}
+            await stop_processes(poller, worker)
         raw = await raw_items(bootstrap, names.raw)
         enriched = {
             decode_enriched_item(r.value).event_id
