@@ -24,15 +24,20 @@ _BLOCK_TAG = re.compile(
     re.IGNORECASE,
 )
 _MARKUP_CHARS = re.compile(r"[<&]")
+# "<name" or "</name" of a tag, or "<!" / "<?" (comment, doctype, processing instruction).
+# Tag names end at HTML's own whitespace (tab, LF, FF, CR, space), not at Unicode's.
+_TAG_START = re.compile(r"</?[A-Za-z][^\t\n\f\r />]*|<[!?]")
+# A tag as nh3 serializes it: attribute values always double-quoted, '"' inside escaped.
+_SERIALIZED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 # XML 1.0 §2.2 forbids C0 controls except tab, LF and CR; feeds still contain them.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_WHITESPACE = re.compile(r"\s+")
 _RelativeUrlPolicy = Literal["deny"] | tuple[Literal["rewrite_with_base"], str]
 
 
 def collapse_whitespace(text: str) -> str:
     """Collapse runs of whitespace to one space and trim the ends."""
-    return _WHITESPACE.sub(" ", text).strip()
+    # str.split() splits on exactly what re's \s matches (both use str.isspace), ~3x faster.
+    return " ".join(text.split())
 
 
 def strip_control_chars(text: str) -> str:
@@ -46,7 +51,36 @@ def clean_text(fragment: str) -> str:
         spaced = _BLOCK_TAG.sub(" ", fragment)
         stripped = nh3.clean(spaced, tags=set(), clean_content_tags=_DROPPED_WITH_CONTENT)
         fragment = html.unescape(stripped)
-    text = strip_control_chars(fragment).replace("\u00a0", " ")
+    return _normalised_text(fragment)
+
+
+def clean_and_sanitize(fragment: str, base_url: str) -> tuple[str, str]:
+    """`clean_text(fragment)` and `sanitize_html(fragment, base_url)` with one nh3 pass when
+    sanitizing kept every tag as it was: the text can then be read off the sanitized HTML
+    (serialized with every "<" in text escaped and attribute values quoted).
+    """
+    sanitized = sanitize_html(fragment, base_url)
+    tags = _tags(fragment)
+    # Same tags in the same order: the parser dropped, added and moved none (stray end tags,
+    # implied </p>, adoption agency); sanitize_html drops control characters before parsing,
+    # which could turn "<\x01p" into a tag, so fragments with any fall back too.
+    unchanged = tags == _tags(sanitized) and all(_allowed(tag) for tag in tags)
+    if not (unchanged and _MARKUP_CHARS.search(fragment) and not _CONTROL_CHARS.search(fragment)):
+        return clean_text(fragment), sanitized
+    untagged = _SERIALIZED_TAG.sub("", _BLOCK_TAG.sub(" ", sanitized))
+    return _normalised_text(html.unescape(untagged)), sanitized
+
+
+def _tags(fragment: str) -> list[str]:
+    return [match.group().lower() for match in _TAG_START.finditer(fragment)]
+
+
+def _allowed(tag: str) -> bool:
+    return tag.isascii() and tag.lstrip("</") in _ALLOWED_TAGS
+
+
+def _normalised_text(text: str) -> str:
+    text = strip_control_chars(text).replace("\u00a0", " ")
     return unicodedata.normalize("NFC", collapse_whitespace(text))
 
 

@@ -7,7 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from streams.clean import clean_text, safe_link, sanitize_html, strip_control_chars
+from streams.clean import (
+    clean_and_sanitize,
+    clean_text,
+    safe_link,
+    sanitize_html,
+    strip_control_chars,
+)
 from streams.formats.model import ParsedEntry
 
 
@@ -28,15 +34,12 @@ class RawEntry:
 
 def build_entry(raw: RawEntry, base_url: str) -> ParsedEntry:
     """Clean text, sanitized summary HTML, absolute safe link and trimmed identifiers."""
-    summary_html = None
-    if raw.summary.strip():
-        source = raw.summary if raw.summary_is_html else html.escape(raw.summary)
-        summary_html = sanitize_html(source, base_url) or None
+    summary, summary_html = _summary(raw, base_url)
     return ParsedEntry(
         guid=_trimmed(raw.guid),
         link=safe_link(raw.link, base_url),
         title=clean_text(raw.title),
-        summary=clean_text(raw.summary) if raw.summary_is_html else _plain(raw.summary),
+        summary=summary,
         summary_html=summary_html,
         language=_trimmed(raw.language),
         published=raw.published,
@@ -49,6 +52,16 @@ def unique_names(names: Iterable[str]) -> tuple[str, ...]:
     """Clean, non-empty names without duplicates, in first-seen order."""
     cleaned = (clean_text(name) for name in names)
     return tuple(dict.fromkeys(name for name in cleaned if name))
+
+
+def _summary(raw: RawEntry, base_url: str) -> tuple[str, str | None]:
+    """Clean text and sanitized HTML (None when blank) of the entry's summary."""
+    if not raw.summary.strip():
+        return clean_text(raw.summary) if raw.summary_is_html else _plain(raw.summary), None
+    if raw.summary_is_html:
+        text, sanitized = clean_and_sanitize(raw.summary, base_url)
+        return text, sanitized or None
+    return _plain(raw.summary), sanitize_html(html.escape(raw.summary), base_url) or None
 
 
 def _plain(text: str) -> str:
