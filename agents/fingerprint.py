@@ -71,7 +71,13 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 _CAPITALS = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŜŞŠŢŤŪŮŰŲŹŻŽ"
 # Title words split at hyphens too, so "Hamburg-Wahl" names Hamburg.
 _TITLE_WORD = re.compile(r"[^\W\d_]+")
-_CAPITALISED = re.compile(rf"(?<![^\W_])[{_CAPITALS}][^\W_]*(?:-[^\W_]+)*")
+# The capital comes before the look-behind (which then spans it): re can then skip straight to
+# capitals instead of testing the look-behind at every position, ~3x faster.
+_CAPITALISED = re.compile(rf"[{_CAPITALS}](?<![^\W_](?s:.))[^\W_]*(?:-[^\W_]+)*")
+# On ASCII text _FOLDED_WORD only matches inside runs of these characters; anything else splits.
+_ASCII_SEPARATORS = str.maketrans(
+    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "-")}
+)
 
 # Multiply-shift hashing (Dietzfelbinger et al.): h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32 with
 # odd a_i is a 2-universal family for 32-bit x. Fixed seed: every process computes the same
@@ -103,7 +109,7 @@ def fingerprint(
     folded_title, folded_summary = fold(title), fold(summary)
     # Elided "l'", "qu'" split off as their own short tokens, which content_words drops: cheaper
     # than text.tokens(), whose elision pass costs as much as the rest of the fingerprint.
-    distinct = set(_FOLDED_WORD.findall(f"{folded_title}\n{folded_summary}"))
+    distinct = folded_words(f"{folded_title}\n{folded_summary}")
     words = content_words(distinct)
     return Fingerprint(
         content_hash=content_hash or _hash_folded(folded_title, folded_summary),
@@ -113,6 +119,18 @@ def fingerprint(
         numbers=numbers(f"{title}\n{summary}", distinct),
         title_names=title_names(title),
     )
+
+
+def folded_words(folded: str) -> set[str]:
+    """The distinct _FOLDED_WORD matches of folded text; ASCII text skips the regex."""
+    if not folded.isascii():
+        return set(_FOLDED_WORD.findall(folded))
+    runs = folded.translate(_ASCII_SEPARATORS).split()
+    words = {run for run in runs if "-" not in run}
+    for run in runs:
+        if "-" in run:  # "--", "-a" and "a-" need the regex's rule on hyphens
+            words.update(_FOLDED_WORD.findall(run))
+    return words
 
 
 def hash_content(title: str, summary: str) -> str:
