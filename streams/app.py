@@ -34,6 +34,10 @@ def create_app(
         producer_linger_ms=5,
         producer_max_request_size=8 * 1024 * 1024,
         broker_commit_every=1000,
+        # A worker killed without leaving the group holds its partitions until its session
+        # times out; faust's 60 s default made a crashed worker's share wait a minute.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
         broker_commit_interval=1.0,
         web_enabled=True,
         web_bind=worker.web_host,
