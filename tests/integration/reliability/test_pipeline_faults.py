@@ -362,7 +362,8 @@ async def test_poller_killed_after_publishing_loses_nothing(
     assert missing == 0
     # Each kill may leave at most one unconfirmed batch (one update) per feed to re-send.
     assert duplicates <= POLLER_KILLS * len(feeds)
-    assert max(copies.values()) <= 1 + POLLER_KILLS
+    # A restart saves its re-sends within 2.5 s, before the next kill: never a third copy.
+    assert max(copies.values()) <= 2, copies.most_common(3)
 
 
 PUBLISHED_LINE = "published feed_id="
