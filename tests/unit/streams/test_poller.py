@@ -185,3 +185,13 @@ async def test_unparseable_body_is_a_parse_error_and_keeps_validators() -> None:
     result = await poller.poll_feed(runtime)
     assert result.outcome == "parse_error" and result.error
     assert runtime.state.etag is None  # validators are stored only after a successful parse
+
+
+async def test_every_poll_that_publishes_saves_the_items_it_published() -> None:
+    poller, _, publisher, store, _ = make_poller([ok(rss(ONE)), ok(rss(TWO, ONE), '"v2"')])
+    runtime = poller.feeds["live"]
+    await poller.poll_feed(runtime)
+    await poller.poll_feed(runtime)
+    assert [item.guid for item in publisher.published] == ["a-1", "a-2"]
+    assert set(store.saved[-1].items) == {"live:a-1", "live:a-2"}
+    assert store.saved[-1].etag == '"v2"'
