@@ -27,6 +27,7 @@ _MARKUP_CHARS = re.compile(r"[<&]")
 # "<name" or "</name" of a tag, or "<!" / "<?" (comment, doctype, processing instruction).
 # Tag names end at HTML's own whitespace (tab, LF, FF, CR, space), not at Unicode's.
 _TAG_START = re.compile(r"</?[A-Za-z][^\t\n\f\r />]*|<[!?]")
+_ALLOWED_TAG_STARTS = frozenset(f"<{slash}{tag}" for tag in _ALLOWED_TAGS for slash in ("", "/"))
 # A tag as nh3 serializes it: attribute values always double-quoted, '"' inside escaped.
 _SERIALIZED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 # XML 1.0 §2.2 forbids C0 controls except tab, LF and CR; feeds still contain them.
@@ -60,23 +61,16 @@ def clean_and_sanitize(fragment: str, base_url: str) -> tuple[str, str]:
     (serialized with every "<" in text escaped and attribute values quoted).
     """
     sanitized = sanitize_html(fragment, base_url)
-    tags = _tags(fragment)
-    # Same tags in the same order: the parser dropped, added and moved none (stray end tags,
-    # implied </p>, adoption agency); sanitize_html drops control characters before parsing,
-    # which could turn "<\x01p" into a tag, so fragments with any fall back too.
-    unchanged = tags == _tags(sanitized) and all(_allowed(tag) for tag in tags)
+    tags = [tag.lower() for tag in _TAG_START.findall(fragment)]
+    # Same tags in the same order (nh3 writes names in lower case): the parser dropped, added
+    # and moved none (stray end tags, implied </p>, adoption agency); sanitize_html drops
+    # control characters before parsing, which could turn "<\x01p" into a tag, so fragments
+    # with any fall back too.
+    unchanged = tags == _TAG_START.findall(sanitized) and _ALLOWED_TAG_STARTS.issuperset(tags)
     if not (unchanged and _MARKUP_CHARS.search(fragment) and not _CONTROL_CHARS.search(fragment)):
         return clean_text(fragment), sanitized
     untagged = _SERIALIZED_TAG.sub("", _BLOCK_TAG.sub(" ", sanitized))
     return _normalised_text(html.unescape(untagged)), sanitized
-
-
-def _tags(fragment: str) -> list[str]:
-    return [match.group().lower() for match in _TAG_START.finditer(fragment)]
-
-
-def _allowed(tag: str) -> bool:
-    return tag.isascii() and tag.lstrip("</") in _ALLOWED_TAGS
 
 
 def _normalised_text(text: str) -> str:
