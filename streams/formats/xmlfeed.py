@@ -33,6 +33,10 @@ def parse_with_feedparser(xml_utf8: bytes, *, url: str, max_items: int) -> Parse
     if not version and not result.entries:
         reason = result.get("bozo_exception") or "no feed elements"
         raise ParseError(f"not an RSS/Atom feed: {reason}")
+    if result.get("bozo") and not result.entries:
+        # A broken document that yielded nothing (truncated, say) is an error to report, not
+        # an empty feed; one that yielded items is read as far as it goes.
+        raise ParseError(f"malformed feed with no readable items: {result.get('bozo_exception')}")
     return _to_parsed_feed(result, version, url, max_items)
 
 
