@@ -1,6 +1,8 @@
 # The two commands of the README:
 #   make run    installs everything and runs the demo pipeline (local broker, demo feed, poller, worker)
 #   make test   installs everything and runs the whole test suite (unit + integration on a real broker)
+# and, for the performance figures in docs/performance.md:
+#   make bench  runs every benchmark with its same-run baseline (under 10 minutes on 2 cores)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -27,6 +29,9 @@ lint: $(BIN)/telex
 
 test: install
 	$(BIN)/python -m pytest -p no:cacheprovider
+
+bench: install
+	$(BIN)/python -m benchmarks.run_all --out docs/performance.md
 
 clean:
 	rm -rf $(VENV) var
