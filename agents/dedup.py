@@ -8,7 +8,11 @@ old one would have. Store layout (values are orjson):
 - ``h:<hash>``      item id that first had this content hash
 - ``b:<band>:<v>``  LSH bucket: ids of the latest items whose MinHash value in this band is v
 - ``c:<hour>``      number of time-index entries for that hour; ``t:<hour>:<n>`` the entries
-- ``m``             oldest hour with entries and the number of items in the window
+- ``m``             oldest hour with entries, number of items in the window, last sequence number
+
+The LSH buckets are derived data: given a separate ``index`` store they live there instead
+(16 writes per item that need not go to a changelog), and ``rebuild_index`` recreates them
+from the item records, in the order the items were recorded (their sequence number ``q``).
 """
 
 from __future__ import annotations
@@ -116,9 +120,35 @@ def _both_sides_differ(a: frozenset[str], b: frozenset[str]) -> bool:
 class Deduplicator:
     """Decides and records, one item at a time; state only in the store."""
 
-    def __init__(self, store: DedupStore, config: DedupConfig = DedupConfig()) -> None:
+    def __init__(
+        self,
+        store: DedupStore,
+        config: DedupConfig = DedupConfig(),
+        *,
+        index: DedupStore | None = None,
+    ) -> None:
         self._store = store
         self._config = config
+        self._index = store if index is None else index
+
+    def rebuild_index(self) -> int:
+        """Recreate the LSH buckets in an empty separate index from the item records.
+
+        Items are re-added in recording order, so each bucket keeps the same latest members
+        it had; returns the number of items indexed (0 when the index is the store itself).
+        """
+        if self._index is self._store:
+            return 0
+        indexed: list[tuple[int, str, list[int]]] = []
+        for key in list(self._store):
+            if key.startswith("i:"):
+                record = self._get(key)
+                if record is not None and "g" in record:
+                    indexed.append((record.get("q", 0), key[2:], record["g"]))
+        for _, item_id, bands in sorted(indexed):
+            keys = (_bucket_key(band, value) for band, value in enumerate(bands))
+            self._add_to_buckets(item_id, {key: self._index_get(key) or [] for key in keys})
+        return len(indexed)
 
     def decide(self, *, item_id: str, fingerprint: Fingerprint, event_time: float) -> DedupDecision:
         """Classify the item against the window and record it; `event_time` is in epoch seconds."""
@@ -205,14 +235,16 @@ class Deduplicator:
         hour = int(event_time // _HOUR)
         record: dict[str, Any] = {"h": fp.content_hash, "hs": hashes, "r": revision, "s": story}
         record |= {"t": event_time, "k": hour}
+        meta = self._meta()
         if buckets is not None:
+            meta["q"] = record["q"] = meta.get("q", 0) + 1
             bands = list(fp.signature[: self._config.num_perm])
             record |= {"w": " ".join(sorted(fp.words)), "g": bands}
             record |= {"e": " ".join(sorted(fp.entities)), "n": " ".join(sorted(fp.numbers))}
             record["tn"] = " ".join(sorted(fp.title_names))
             self._add_to_buckets(item_id, buckets)
         self._put(_item_key(item_id), record)
-        self._add_to_time_index(item_id, hour, new_item=revision == 1)
+        self._add_to_time_index(item_id, hour, meta, new_item=revision == 1)
 
     # Near-duplicate search ----------------------------------------------------------------
 
@@ -252,7 +284,7 @@ class Deduplicator:
         keys = (
             _bucket_key(b, v) for b, v in enumerate(fingerprint.signature[: self._config.num_perm])
         )
-        return {key: self._get(key) or [] for key in keys}
+        return {key: self._index_get(key) or [] for key in keys}
 
     def _candidates(self, buckets: dict[str, list[str]]) -> list[str]:
         """Ids sharing at least `min_band_hits` bands, most shared first, then by id."""
@@ -263,28 +295,28 @@ class Deduplicator:
     def _add_to_buckets(self, item_id: str, buckets: dict[str, list[str]]) -> None:
         for key, members in buckets.items():
             joined = [m for m in members if m != item_id] + [item_id]
-            self._put(key, joined[-self._config.bucket_capacity :])
+            self._index[key] = orjson.dumps(joined[-self._config.bucket_capacity :])
 
     def _remove_from_buckets(self, item_id: str, record: dict[str, Any]) -> None:
         for band, value in enumerate(record.get("g", ())):
             key = _bucket_key(band, value)
-            members = [m for m in self._get(key) or () if m != item_id]
+            members = [m for m in self._index_get(key) or () if m != item_id]
             if members:
-                self._put(key, members)
+                self._index[key] = orjson.dumps(members)
             else:
-                self._store.pop(key, None)
+                self._index.pop(key, None)
 
     # Time index and expiry ----------------------------------------------------------------
 
-    def _add_to_time_index(self, item_id: str, hour: int, *, new_item: bool) -> None:
+    def _add_to_time_index(
+        self, item_id: str, hour: int, meta: dict[str, Any], *, new_item: bool
+    ) -> None:
         count = self._get(_count_key(hour)) or 0
         self._put(f"t:{hour}:{count}", item_id)
         self._put(_count_key(hour), count + 1)
-        meta = self._meta()
-        if new_item or meta["o"] is None or hour < meta["o"]:
-            meta["n"] += int(new_item)
-            meta["o"] = hour if meta["o"] is None else min(hour, meta["o"])
-            self._put("m", meta)
+        meta["n"] += int(new_item)
+        meta["o"] = hour if meta["o"] is None else min(hour, meta["o"])
+        self._put("m", meta)
 
     def _expire_hour(self, hour: int) -> int:
         removed = 0
@@ -318,6 +350,10 @@ class Deduplicator:
 
     def _get(self, key: str) -> Any:
         raw = self._store.get(key)
+        return None if raw is None else orjson.loads(raw)
+
+    def _index_get(self, key: str) -> Any:
+        raw = self._index.get(key)
         return None if raw is None else orjson.loads(raw)
 
     def _put(self, key: str, value: Any, *, only_if_absent: bool = False) -> None:

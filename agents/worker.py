@@ -1,5 +1,10 @@
 """The Faust agents: thin wiring of Kafka topics to the pure pipeline in agents.enrich.
 
+Sends use ``force=True``: faust would otherwise hold every output back as an "attachment"
+until the source offset commits, and publish them all inside the commit (seconds per commit
+under load). Sent at once instead, at-least-once still holds: faust flushes the producer
+before it commits any offset (faust/transport/consumer.py, ``_commit_offsets``).
+
 Two agents, because near-duplicates must meet across partitions:
 - ``tag_raw_items`` consumes the raw topic (N partitions, shared by all workers): it decodes,
   validates, tags and fingerprints, and forwards to the fingerprinted topic. Bad messages go to
@@ -25,6 +30,7 @@ from typing import Any
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import EventT, StreamT
+from rocksdict import Rdict
 
 from agents.dedup import DedupConfig, Deduplicator
 from agents.enrich import dedup_stage, event_time, parse_timestamp, tag_stage, utc_now_iso
@@ -98,6 +104,13 @@ def build_worker_app(
     dlq_topic = app.topic(names.dlq, key_type=bytes, value_type=bytes, partitions=1)
     dedup_table = app.Table("dedup-state", partitions=1, key_type=bytes, value_type=bytes)
     tag_topics: dict[str, faust.TopicT] = {}
+    index = LocalIndex(_index_path(settings, worker_id))
+    assignments = [0]
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def count_assignments(sender: Any, assigned: set[Any], **kwargs: Any) -> None:
+        if any(tp.topic == names.fingerprinted for tp in assigned):
+            assignments[0] += 1
 
     def tag_topic(slug: str) -> faust.TopicT:
         if slug not in tag_topics:
@@ -120,7 +133,7 @@ def build_worker_app(
             original_size=len(value),
             failed_at=utc_now_iso(),
         )
-        await dlq_topic.send(key=message.key, value=encode(letter))
+        await dlq_topic.send(key=message.key, value=encode(letter), force=True)
         metrics.DLQ_MESSAGES.labels(reason).inc()
         log.warning(
             "message sent to dlq: reason=%s topic=%s partition=%d offset=%d: %s",
@@ -153,15 +166,25 @@ def build_worker_app(
                 await dead_letter(event, "processing_error", repr(exc))
                 continue
             metrics.PROCESSING_TIME.labels("tag").observe(time.perf_counter() - started)
-            await fingerprinted_topic.send(key=message.key, value=encode(fingerprinted))
+            await fingerprinted_topic.send(key=message.key, value=encode(fingerprinted), force=True)
             yield None
 
     @app.agent(fingerprinted_topic, name="dedup-items")
     async def dedup_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
-        deduplicator = Deduplicator(TableStore(dedup_table), dedup_config)
+        # Item records live in the changelogged table; the LSH buckets (16 writes per item)
+        # in a local index rebuilt from those records whenever the partition is (re)assigned.
+        deduplicator = Deduplicator(TableStore(dedup_table), dedup_config, index=index)
+        built_for = -1
         watermark = 0.0
         expired_hour = -1
         async for event in stream.events():
+            if built_for != assignments[0]:  # first event after (re)assignment: table recovered
+                started = time.perf_counter()
+                index.reset()
+                count = deduplicator.rebuild_index()
+                built_for = assignments[0]
+                log.info("dedup index rebuilt: %d items in %.1f s", count,
+                         time.perf_counter() - started)  # fmt: skip
             try:
                 item = decode_fingerprinted_item(event.message.value or b"")
             except SchemaViolation as exc:
@@ -196,11 +219,11 @@ def build_worker_app(
     async def publish_enriched(event: EnrichedItem) -> None:
         key = event.item.item_id.encode()
         value = encode(event)
-        await enriched_topic.send(key=key, value=value)
+        await enriched_topic.send(key=key, value=value, force=True)
         metrics.ENRICHED_OUT.inc()
         if names.per_tag_topics:
             for tag in event.tags:
-                await tag_topic(tag.topic).send(key=key, value=value)
+                await tag_topic(tag.topic).send(key=key, value=value, force=True)
         for tag in event.tags:
             metrics.TAGS_ASSIGNED.labels(tag.topic).inc()
         _observe_latency(event)
@@ -237,6 +260,61 @@ class TableStore(MutableMapping[str, bytes]):
 
     def __len__(self) -> int:
         return len(self._table)
+
+
+class LocalIndex(MutableMapping[str, bytes]):
+    """The dedup LSH index: derived data kept locally (RocksDB on disk, or a dict), no changelog."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._db: Any = self._open()
+
+    def reset(self) -> None:
+        """Drop every entry (before a rebuild)."""
+        if self._path is None:
+            self._db.clear()
+            return
+        self._db.close()
+        Rdict.destroy(str(self._path))
+        self._db = self._open()
+
+    def _open(self) -> Any:
+        if self._path is None:
+            return {}
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        return Rdict(str(self._path))
+
+    def __getitem__(self, key: str) -> bytes:
+        value: bytes = self._db[key]
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._db.get(key, default)
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self._db[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._db[key]
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        value = self._db.get(key)
+        if value is None:
+            return default
+        del self._db[key]
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._db.keys())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _index_path(settings: Settings, worker_id: str) -> Path | None:
+    if not settings.worker.store.startswith("rocksdb"):
+        return None  # memory store: the index lives in memory too
+    return (settings.worker.data_dir / worker_id / "dedup-index").resolve()
 
 
 def _observe_latency(event: EnrichedItem) -> None:

@@ -209,3 +209,24 @@ def test_held_out_pairs_keep_precision() -> None:
 )
 def test_name_variants(name: str, terms: set[str], expected: bool) -> None:
     assert mentions(name, terms) is expected
+
+
+def test_a_separate_index_decides_the_same_and_keeps_buckets_out_of_the_store() -> None:
+    stream = _stream()
+    expected = _run(Deduplicator({}), stream)
+    store: dict[str, bytes] = {}
+    index: dict[str, bytes] = {}
+    assert _run(Deduplicator(store, index=index), stream) == expected
+    assert index and all(key.startswith("b:") for key in index)
+    assert not any(key.startswith("b:") for key in store)
+
+
+@pytest.mark.parametrize("restart_at", [5, 20, 40])
+def test_an_index_rebuilt_from_the_records_decides_the_same(restart_at: int) -> None:
+    stream = _stream()
+    expected = _run(Deduplicator({}), stream)
+    store: dict[str, bytes] = {}
+    before = _run(Deduplicator(store, index={}), stream[:restart_at])
+    restarted = Deduplicator(store, index={})  # the old index is lost with the process
+    assert restarted.rebuild_index() > 0
+    assert before + _run(restarted, stream[restart_at:]) == expected
