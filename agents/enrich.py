@@ -9,13 +9,14 @@ input and the dedup store, so a replay of the same log gives the same events.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
 from agents.dedup import DedupDecision, Deduplicator
 from agents.fingerprint import fingerprint, fingerprint_from_dict, fingerprint_to_dict
-from agents.language import detect_language
+from agents.language import DEFAULT_LANGUAGES, detect_language
 from agents.tagging import Tag, tag_item
 from agents.taxonomy import Taxonomy
 from schemas.models import (
@@ -39,10 +40,16 @@ class DedupOutcome:
     event: EnrichedItem | None
 
 
-def tag_stage(raw: RawItem, taxonomy: Taxonomy, *, received_at: str) -> FingerprintedItem:
-    """Language, tags and fingerprint of one raw item."""
+def tag_stage(
+    raw: RawItem,
+    taxonomy: Taxonomy,
+    *,
+    received_at: str,
+    languages: Iterable[str] = DEFAULT_LANGUAGES,
+) -> FingerprintedItem:
+    """Language (among `languages`), tags and fingerprint of one raw item."""
     declared = _base_language(raw.language)
-    language = detect_language(f"{raw.title}\n{raw.summary}", declared)
+    language = detect_language(f"{raw.title}\n{raw.summary}", declared, languages=languages)
     source: Literal["declared", "detected"] | None = None
     if language is not None:
         source = "declared" if language == declared else "detected"

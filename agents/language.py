@@ -9,6 +9,9 @@ from typing import Any
 DEFAULT_LANGUAGES: frozenset[str] = frozenset({"fr", "de", "en"})
 MIN_LETTERS = 20
 MIN_CONFIDENCE = 0.9
+# Detection cost grows with the text; the first few hundred characters of a title and summary
+# identify fr/de/en as well as the whole text does.
+SAMPLE_CHARS = 500
 
 
 def normalise_language_tag(tag: str | None) -> str | None:
@@ -42,7 +45,8 @@ def detect_language(
     normalised = normalise_language_tag(declared)
     if normalised in known:
         return normalised
-    if sum(ch.isalpha() for ch in text) < min_letters:
+    sample = text[:SAMPLE_CHARS]
+    if sum(map(str.isalpha, sample)) < min_letters:
         return None
-    language, confidence = _identifier(known).classify(text)
+    language, confidence = _identifier(known).classify(sample)
     return str(language) if confidence >= min_confidence else None

@@ -29,7 +29,9 @@ def enrich_lines(
             continue
         raw = raw_item_from_line(line, number)
         now = utc_now_iso()
-        fingerprinted = tag_stage(raw, taxonomy, received_at=now)
+        fingerprinted = tag_stage(
+            raw, taxonomy, received_at=now, languages=settings.worker.languages
+        )
         outcome = dedup_stage(
             fingerprinted,
             deduplicator,

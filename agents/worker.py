@@ -160,7 +160,12 @@ def build_worker_app(
             metrics.ITEMS_IN.labels(raw.feed_id).inc()
             started = time.perf_counter()
             try:
-                fingerprinted = tag_stage(raw, holder.taxonomy, received_at=utc_now_iso())
+                fingerprinted = tag_stage(
+                    raw,
+                    holder.taxonomy,
+                    received_at=utc_now_iso(),
+                    languages=settings.worker.languages,
+                )
             except Exception as exc:  # a bug on one item must not stop the worker
                 log.exception("tagging failed for item_id=%s", raw.item_id)
                 await dead_letter(event, "processing_error", repr(exc))
