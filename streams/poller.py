@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import heapq
 import logging
 import random
 import time
@@ -85,39 +86,60 @@ class Poller:
             backoff_base=settings.backoff_base_seconds, backoff_cap=settings.backoff_cap_seconds
         )
         self.feeds: dict[str, FeedRuntime] = {}
+        self._schedule: list[tuple[float, str]] = []  # heap of (due time, feed id)
 
     def load(self, states: dict[str, FeedState]) -> None:
         """Set up each configured feed from its saved state; first polls are staggered."""
         now = self._clock()
-        ids = [feed.id for feed in self._settings.feeds]
+        first_delays = self._first_delays()
         for feed in self._settings.feeds:
             state = states.get(feed.id)
             if state is None or state.configured_url != feed.url:
                 # New feed, or the config now names another URL: start from the config's.
                 state = replace(state or FeedState(feed.id, feed.url), url=feed.url,
                                 configured_url=feed.url, etag=None, last_modified=None)  # fmt: skip
-            due = now + initial_delays(ids, feed.interval_seconds, self._rng)[feed.id]
+            due = now + first_delays[feed.id]
             if state.next_poll_at is not None:
                 due = min(due, max(now, state.next_poll_at))
             self.feeds[feed.id] = FeedRuntime(feed, state, due)
+            heapq.heappush(self._schedule, (due, feed.id))
             metrics.FEED_INTERVAL.labels(feed.id).set(feed.interval_seconds)
             metrics.NEXT_POLL.labels(feed.id).set(due)
             metrics.IN_BACKOFF.labels(feed.id).set(1 if state.failures else 0)
+
+    def _first_delays(self) -> dict[str, float]:
+        """Stagger feeds of the same interval over that interval (one pass per interval)."""
+        by_interval: dict[float, list[str]] = {}
+        for feed in self._settings.feeds:
+            by_interval.setdefault(feed.interval_seconds, []).append(feed.id)
+        delays: dict[str, float] = {}
+        for interval, ids in by_interval.items():
+            delays |= initial_delays(ids, interval, self._rng)
+        return delays
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll due feeds until `stop` is set; lets polls in flight finish (bounded)."""
         tasks: set[asyncio.Task[PollResult]] = set()
         while not stop.is_set():
-            now = self._clock()
-            for runtime in self.feeds.values():
-                if runtime.due <= now and not runtime.in_flight and not runtime.state.gone:
-                    runtime.in_flight = True
-                    task = asyncio.create_task(self.poll_feed(runtime))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-            await _sleep_until(stop, self._seconds_to_next_due(now))
+            for runtime in self._pop_due(self._clock()):
+                runtime.in_flight = True
+                task = asyncio.create_task(self.poll_feed(runtime))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            await _sleep_until(stop, self._seconds_to_next_due(self._clock()))
         if tasks:
             await asyncio.wait(tasks, timeout=30.0)
+
+    def _pop_due(self, now: float) -> list[FeedRuntime]:
+        """Feeds due by `now`, from a heap of due times: a wake-up costs O(due * log n)."""
+        due: list[FeedRuntime] = []
+        while self._schedule and self._schedule[0][0] <= now:
+            when, feed_id = heapq.heappop(self._schedule)
+            runtime = self.feeds[feed_id]
+            # Entries are never updated in place: one whose time is not the feed's is stale.
+            if when == runtime.due and not runtime.in_flight and not runtime.state.gone:
+                due.append(runtime)
+        return due
 
     async def poll_feed(self, runtime: FeedRuntime) -> PollResult:
         """One refresh of one feed, then its state saved and its next poll scheduled."""
@@ -131,6 +153,8 @@ class Poller:
             await self._conclude(runtime, result, saved)
         finally:
             runtime.in_flight = False
+            if runtime.due != float("inf"):
+                heapq.heappush(self._schedule, (runtime.due, runtime.feed.id))
         return result
 
     async def _refresh(self, runtime: FeedRuntime) -> PollResult:
@@ -289,8 +313,9 @@ class Poller:
             runtime.unsaved = False
 
     def _seconds_to_next_due(self, now: float) -> float:
-        waiting = [r.due for r in self.feeds.values() if not r.in_flight and not r.state.gone]
-        return max(0.0, min([_MAX_IDLE_SLEEP, *(due - now for due in waiting)]))
+        if not self._schedule:
+            return _MAX_IDLE_SLEEP
+        return max(0.0, min(_MAX_IDLE_SLEEP, self._schedule[0][0] - now))
 
     def status(self) -> list[FeedState]:
         return [runtime.state for runtime in self.feeds.values()]

@@ -195,3 +195,32 @@ async def test_every_poll_that_publishes_saves_the_items_it_published() -> None:
     assert [item.guid for item in publisher.published] == ["a-1", "a-2"]
     assert set(store.saved[-1].items) == {"live:a-1", "live:a-2"}
     assert store.saved[-1].etag == '"v2"'
+
+
+async def test_due_feeds_come_off_the_schedule_once_and_return_after_their_poll() -> None:
+    poller, _, _, _, clock = make_poller([FetchResult(FetchOutcome.NOT_MODIFIED, 304, FEED_URL)])
+    runtime = poller.feeds["live"]
+    assert poller._pop_due(clock.now - 1) == []  # staggered: not due before its first slot
+    clock.now = runtime.due
+    assert poller._pop_due(clock.now) == [runtime]
+    assert poller._pop_due(clock.now) == []  # popped once
+    await poller.poll_feed(runtime)
+    assert runtime.due == clock.now + 60
+    clock.now = runtime.due
+    assert poller._pop_due(clock.now) == [runtime]
+
+
+def test_ten_thousand_feeds_are_staggered_over_their_interval() -> None:
+    feeds = tuple(
+        FeedSettings(id=f"feed-{n}", url=f"http://news.test/{n}.rss", interval_seconds=300)
+        for n in range(10_000)
+    )
+    clock = Clock()
+    poller = Poller(PollerSettings(feeds=feeds), fetcher=None, publisher=None, store=None,  # type: ignore[arg-type]
+                    clock=clock, rng=random.Random(7))  # fmt: skip
+    poller.load({})
+    offsets = sorted(runtime.due - clock.now for runtime in poller.feeds.values())
+    assert offsets[0] >= 0 and offsets[-1] < 300
+    # Evenly spread: every 30-second slice of the interval holds about a tenth of the feeds.
+    per_slice = [sum(1 for o in offsets if s * 30 <= o < (s + 1) * 30) for s in range(10)]
+    assert all(900 <= count <= 1100 for count in per_slice), per_slice
