@@ -8,7 +8,7 @@ import contextlib
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,8 +94,8 @@ async def _send(producer: AIOKafkaProducer, topic: str, messages: list[Message],
 
 
 async def measure(bootstrap: str, topics: tuple[str, str], phases: list[list[Message]],
-                  rate_share: float) -> Measured:  # fmt: skip
-    """Warm up, run the burst for items/s, then paced sends at `rate_share` of it for latency."""
+                  pace: Callable[[float], float]) -> Measured:  # fmt: skip
+    """Warm up, run the burst for items/s, then paced sends at `pace(items/s)` for latency."""
     source, target = topics
     warm_up, burst, paced = phases
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
@@ -108,7 +108,7 @@ async def measure(bootstrap: str, topics: tuple[str, str], phases: list[list[Mes
             await observer.wait_for(list(sent), TIMEOUT_S)
             elapsed = max(observer.seen[key] for key in sent) - min(sent.values())
             throughput = len(burst) / elapsed
-            rate = throughput * rate_share
+            rate = pace(throughput)
             sent = await _send(producer, source, paced, rate)
             await observer.wait_for(list(sent), TIMEOUT_S)
     finally:
@@ -157,18 +157,18 @@ def measure_worker(settings: Settings, work_dir: Path, burst: int, paced: int) -
     command = [sys.executable, "-m", "streams.cli", "--config", str(config), "worker"]
     with process(command, work_dir / "worker.log"):
         return asyncio.run(measure(settings.kafka.bootstrap, (names.raw, names.enriched),
-                                   phases(burst, paced, 0), 0.5))  # fmt: skip
+                                   phases(burst, paced, 0), lambda items: items / 2))  # fmt: skip
 
 
 def measure_bare(settings: Settings, work_dir: Path, burst: int, paced: int,
-                 rate_share: float) -> Measured:  # fmt: skip
+                 rate: float) -> Measured:  # fmt: skip
     bootstrap, prefix = settings.kafka.bootstrap, settings.topics.prefix
     source, target = f"{prefix}.bare-in", f"{prefix}.bare-out"
     asyncio.run(create_topics(bootstrap, [source, target], settings.kafka.partitions))
     command = [sys.executable, "-m", "benchmarks.bare_loop", bootstrap, source, target]
     with process(command, work_dir / "bare.log"):
         return asyncio.run(measure(bootstrap, (source, target), phases(burst, paced, 0),
-                                   rate_share))  # fmt: skip
+                                   lambda _: rate))  # fmt: skip
 
 
 def run(bootstrap: str, work_dir: Path, *, burst: int, paced: int) -> Section:
@@ -176,10 +176,8 @@ def run(bootstrap: str, work_dir: Path, *, burst: int, paced: int) -> Section:
     work_dir.mkdir(parents=True, exist_ok=True)
     settings = bench_settings(bootstrap, work_dir)
     worker = measure_worker(settings, work_dir, burst, paced)
-    bare_probe = measure_bare(settings, work_dir, burst, 0, 0.5)
-    # Latency of the bare loop at the same offered rate as the worker's paced phase.
-    bare_share = worker.rate / bare_probe.items_per_second
-    bare = measure_bare(bench_settings(bootstrap, work_dir), work_dir, burst, paced, bare_share)
+    # The bare loop's latency at the same offered rate as the worker's paced phase.
+    bare = measure_bare(settings, work_dir, burst, paced, worker.rate)
     ratio = worker.items_per_second / bare.items_per_second
     section = Section("Worker on the real broker", ("what", "items/s", "latency p50 / p99 ms",
                                                     "at rate items/s"))  # fmt: skip
