@@ -17,16 +17,14 @@ from typing import Literal
 from agents.dedup import DedupDecision, Deduplicator
 from agents.fingerprint import fingerprint, fingerprint_from_dict, fingerprint_to_dict
 from agents.language import DEFAULT_LANGUAGES, detect_language
-from agents.tagging import Tag, tag_item
+from agents.tagging import tag_item
 from agents.taxonomy import Taxonomy
 from schemas.models import (
     DedupInfo,
     EnrichedItem,
-    Evidence,
     FingerprintedItem,
     Processing,
     RawItem,
-    TagInfo,
 )
 
 NearDuplicatePolicy = Literal["annotate", "drop"]
@@ -61,7 +59,7 @@ def tag_stage(
         item=raw,
         language=language,
         language_source=source,
-        tags=tuple(_tag_info(tag) for tag in tags),
+        tags=tuple(tags),
         taxonomy_version=taxonomy.version,
         fingerprint=fingerprint_to_dict(print_),
         raw_received_at=received_at,
@@ -131,8 +129,3 @@ def _base_language(language: str | None) -> str | None:
     if not language:
         return None
     return language.replace("_", "-").split("-")[0].lower() or None
-
-
-def _tag_info(tag: Tag) -> TagInfo:
-    evidence = tuple(Evidence(term=e.term, field=e.field, weight=e.weight) for e in tag.evidence)
-    return TagInfo(topic=tag.topic, score=round(tag.score, 4), evidence=evidence)

@@ -16,27 +16,15 @@ import ahocorasick
 
 from agents.taxonomy import ALL_LANGUAGES, Proximity, Taxonomy, Term, Topic
 from agents.text import padded_fold
+from schemas.models import Evidence, TagInfo
 
 TITLE = "title"
 SUMMARY = "summary"
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """A term (or `a~b` proximity rule) that contributed `weight` from `field`."""
-
-    term: str
-    field: str
-    weight: float
-
-
-@dataclass(frozen=True, slots=True)
-class Tag:
-    """A topic that fired, its score and the evidence behind it."""
-
-    topic: str
-    score: float
-    evidence: tuple[Evidence, ...]
+# A tag is what the enriched event carries: the schema's model, not a look-alike to convert.
+# Evidence: a term (or `a~b` proximity rule) that contributed `weight` from `field`.
+Tag = TagInfo
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -118,7 +106,7 @@ def _judge(topic: Topic, hits: list[_Hit]) -> Tag | None:
         for (in_title, _, pattern), weight in counted.items()
     ]
     evidence.extend(Evidence(term, field, weight) for term, field, weight in near)
-    return Tag(topic.id, score, tuple(evidence))
+    return Tag(topic.id, round(score, 4), tuple(evidence))
 
 
 def _factor(topic: Topic, in_title: bool) -> float:
