@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from streams.broker import BrokerConfig, LocalBroker, free_port
+from streams.broker import free_port, throwaway_broker
 from streams.settings import Settings, load_settings
+from streams.supervisor import stop_process
+
+__all__ = ["bench_settings", "kafka_bootstrap", "stop_process"]
 
 _SERVER_URL = re.compile(r"(http://127\.0\.0\.1:\d+)")
 STARTUP_SECONDS = 30.0
@@ -47,34 +46,14 @@ def _announced_url(process: subprocess.Popen[str]) -> str:
     return found.group(1)
 
 
-def stop_process(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
-    """SIGTERM, then SIGKILL after `timeout` seconds."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if process.poll() is None:
-            process.kill()
-    process.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def kafka_bootstrap(given: str | None) -> Iterator[str]:
     """`given`, else a throwaway single-node broker on free ports, stopped on exit."""
     if given:
         yield given
         return
-    data_dir = Path(tempfile.mkdtemp(prefix="telex-bench-kafka-"))
-    broker = LocalBroker(
-        BrokerConfig(data_dir=data_dir, port=free_port(), controller_port=free_port(), partitions=4)
-    )
-    try:
-        broker.start()
-        asyncio.run(broker.wait_ready(timeout=120))
-        yield broker.config.bootstrap
-    finally:
-        broker.stop()
+    with throwaway_broker(partitions=4, prefix="telex-bench-kafka-") as bootstrap:
+        yield bootstrap
 
 
 def bench_settings(bootstrap: str, work_dir: Path, **overrides: Any) -> Settings:

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -300,6 +301,25 @@ def _quiet(logger_name: str) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(previous)
+
+
+@contextlib.contextmanager
+def throwaway_broker(partitions: int = 4, *, prefix: str = "telex-kafka-") -> Iterator[str]:
+    """A single-node broker on free loopback ports with data in a temp folder; yields its
+    bootstrap address and stops it (by pid) on exit. For tests and benchmarks."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    broker = LocalBroker(
+        BrokerConfig(
+            data_dir=data_dir, port=free_port(), controller_port=free_port(), partitions=partitions
+        )
+    )
+    try:
+        broker.start()
+        asyncio.run(broker.wait_ready(timeout=120))
+        yield broker.config.bootstrap
+    finally:
+        broker.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from aiokafka import AIOKafkaConsumer
@@ -120,13 +120,19 @@ def _one_line(value: bytes) -> str:
 
 
 def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in reversed(children):
+    for child in reversed(children):  # poller first, broker-facing workers after
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 20
     for child in children:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        if child.poll() is None:
-            child.kill()
-            child.wait(timeout=5)
+        stop_process(child, timeout=20.0)
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
+    """SIGTERM (if still running), wait up to `timeout` s, then SIGKILL; always reaped."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)

@@ -6,8 +6,8 @@ Integration tests never skip: when no broker can be started they fail with the r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from streams.broker import BrokerConfig, LocalBroker, describe_cluster, free_port
+from streams.broker import describe_cluster, free_port, throwaway_broker
 from streams.settings import Settings, load_settings
 
 
@@ -31,20 +31,12 @@ def kafka_bootstrap() -> Iterator[str]:
             pytest.fail(f"TELEX_TEST_BOOTSTRAP={given} does not answer: {exc}")
         yield given
         return
-    data_dir = Path(tempfile.mkdtemp(prefix="telex-test-kafka-"))
-    broker = LocalBroker(
-        BrokerConfig(data_dir=data_dir, port=free_port(), controller_port=free_port(), partitions=4)
-    )
-    try:
-        broker.start()
-        asyncio.run(broker.wait_ready(timeout=120))
-    except Exception as exc:
-        broker.stop()
-        pytest.fail(f"could not start the test Kafka broker: {exc}")
-    try:
-        yield broker.config.bootstrap
-    finally:
-        broker.stop()
+    with contextlib.ExitStack() as stack:
+        try:
+            bootstrap = stack.enter_context(throwaway_broker(4, prefix="telex-test-kafka-"))
+        except Exception as exc:
+            pytest.fail(f"could not start the test Kafka broker: {exc}")
+        yield bootstrap
 
 
 @pytest.fixture
@@ -68,9 +60,7 @@ def settings_factory(kafka_bootstrap: str, tmp_path: Path) -> Any:
     return make
 
 
-async def consume(
-    bootstrap: str, topic: str, *, count: int, timeout: float = 60.0
-) -> list[Any]:
+async def consume(bootstrap: str, topic: str, *, count: int, timeout: float = 60.0) -> list[Any]:
     """Read `count` records from the start of `topic` (fails the test on timeout)."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"

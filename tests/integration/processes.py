@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +13,9 @@ from typing import Any
 import yaml
 
 from streams.settings import Settings
+from streams.supervisor import stop_process
+
+__all__ = ["stop_process", "telex_process", "write_config"]
 
 
 def write_config(settings: Settings, path: Path) -> Path:
@@ -40,14 +41,3 @@ def telex_process(config: Path, *args: str, log: Path) -> Iterator[subprocess.Po
         yield process
     finally:
         stop_process(process)
-
-
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if process.poll() is None:
-            process.kill()
-    process.wait(timeout=10)

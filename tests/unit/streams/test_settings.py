@@ -179,5 +179,5 @@ def test_missing_secret_file_is_a_config_error_naming_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TELEX_KAFKA_SASL_PASSWORD_FILE", str(tmp_path / "absent"))
-    with pytest.raises(ConfigError, match="cannot read secret file .*absent"):
+    with pytest.raises(ConfigError, match=r"cannot read secret file .*absent"):
         load_settings()
