@@ -4,7 +4,8 @@ Pure logic: all state lives in an injected `DedupStore` (a dict in tests, a chan
 Faust table in the worker), so a new `Deduplicator` over the same store decides exactly as the
 old one would have. Store layout (values are orjson):
 
-- ``i:<item id>``   item record: current hash, revision, story, time, hour, verification features
+- ``i:<item id>``   item record: current hash, revision, story, time, hour, verification
+                    features, and the verdict with the input offset it was given at
 - ``h:<hash>``      item id that first had this content hash
 - ``b:<band>:<v>``  LSH bucket: ids of the latest items whose MinHash value in this band is v
 - ``c:<hour>``      number of time-index entries for that hour; ``t:<hour>:<n>`` the entries
@@ -150,25 +151,42 @@ class Deduplicator:
             self._add_to_buckets(item_id, {key: self._index_get(key) or [] for key in keys})
         return len(indexed)
 
-    def decide(self, *, item_id: str, fingerprint: Fingerprint, event_time: float) -> DedupDecision:
-        """Classify the item against the window and record it; `event_time` is in epoch seconds."""
+    def decide(
+        self,
+        *,
+        item_id: str,
+        fingerprint: Fingerprint,
+        event_time: float,
+        source_offset: int | None = None,
+    ) -> DedupDecision:
+        """Classify the item against the window and record it; `event_time` is in epoch seconds.
+
+        `source_offset` says where the item sits in the input log. The same item with the same
+        content from another offset is a repeat (dropped); from the SAME offset it is that
+        message delivered again after a restart, and gets the verdict it got the first time,
+        so its event is published again rather than lost (at-least-once).
+        """
         record = self._get(_item_key(item_id))
         if record is not None:
-            return self._seen_item(item_id, record, fingerprint, event_time)
+            return self._seen_item(item_id, record, fingerprint, event_time, source_offset)
         first_id = self._get(_hash_key(fingerprint.content_hash))
         if first_id is not None:
             story = self._story_of(first_id, default=first_id)
-            self._insert(item_id, fingerprint, event_time, story, buckets=None)
-            return DedupDecision("duplicate", story, first_id, 1.0, "content_hash", 1)
+            decision = DedupDecision("duplicate", story, first_id, 1.0, "content_hash", 1)
+            self._insert(item_id, fingerprint, event_time, decision, source_offset, buckets=None)
+            return decision
         buckets = self._read_buckets(fingerprint)
         match = self._nearest(item_id, fingerprint, event_time, buckets)
         if match is None:
-            self._insert(item_id, fingerprint, event_time, item_id, buckets=buckets)
-            return DedupDecision("new", item_id, None, None, None, 1)
-        other_id, similarity = match
-        story = self._story_of(other_id, default=other_id)
-        self._insert(item_id, fingerprint, event_time, story, buckets=buckets)
-        return DedupDecision("near_duplicate", story, other_id, similarity, "minhash-lsh", 1)
+            decision = DedupDecision("new", item_id, None, None, None, 1)
+        else:
+            other_id, similarity = match
+            story = self._story_of(other_id, default=other_id)
+            decision = DedupDecision(
+                "near_duplicate", story, other_id, similarity, "minhash-lsh", 1
+            )
+        self._insert(item_id, fingerprint, event_time, decision, source_offset, buckets=buckets)
+        return decision
 
     def expire(self, now: float) -> int:
         """Remove items whose last hour ended a window before `now`; return how many."""
@@ -195,30 +213,39 @@ class Deduplicator:
     # Item states ------------------------------------------------------------------------
 
     def _seen_item(
-        self, item_id: str, record: dict[str, Any], fingerprint: Fingerprint, event_time: float
+        self,
+        item_id: str,
+        record: dict[str, Any],
+        fingerprint: Fingerprint,
+        event_time: float,
+        source_offset: int | None,
     ) -> DedupDecision:
         story, revision = record["s"], record["r"]
         if record["h"] == fingerprint.content_hash:
+            if source_offset is not None and record.get("o") == source_offset:
+                status, duplicate_of, similarity, method = record["d"]
+                return DedupDecision(status, story, duplicate_of, similarity, method, revision)
             return DedupDecision("duplicate", story, item_id, 1.0, "item_id", revision, drop=True)
         self._remove_from_buckets(item_id, record)
         hashes = [*record["hs"], fingerprint.content_hash]
         buckets = self._read_buckets(fingerprint)
-        self._write_item(item_id, fingerprint, event_time, story, revision + 1, hashes, buckets)
+        decision = DedupDecision("update", story, item_id, None, "item_id", revision + 1)
+        self._write_item(item_id, fingerprint, event_time, decision, source_offset, hashes, buckets)
         self._put(_hash_key(fingerprint.content_hash), item_id, only_if_absent=True)
-        return DedupDecision("update", story, item_id, None, "item_id", revision + 1)
+        return decision
 
     def _insert(
         self,
         item_id: str,
         fingerprint: Fingerprint,
         event_time: float,
-        story: str,
+        decision: DedupDecision,
+        source_offset: int | None,
         *,
         buckets: dict[str, list[str]] | None,
     ) -> None:
-        self._write_item(
-            item_id, fingerprint, event_time, story, 1, [fingerprint.content_hash], buckets
-        )
+        hashes = [fingerprint.content_hash]
+        self._write_item(item_id, fingerprint, event_time, decision, source_offset, hashes, buckets)
         self._put(_hash_key(fingerprint.content_hash), item_id, only_if_absent=True)
 
     def _write_item(
@@ -226,15 +253,18 @@ class Deduplicator:
         item_id: str,
         fp: Fingerprint,
         event_time: float,
-        story: str,
-        revision: int,
+        decision: DedupDecision,
+        source_offset: int | None,
         hashes: list[str],
         buckets: dict[str, list[str]] | None,
     ) -> None:
         """Write the record; `buckets` (the item's LSH buckets as read) is None when unindexed."""
         hour = int(event_time // _HOUR)
-        record: dict[str, Any] = {"h": fp.content_hash, "hs": hashes, "r": revision, "s": story}
-        record |= {"t": event_time, "k": hour}
+        revision = decision.revision
+        record: dict[str, Any] = {"h": fp.content_hash, "hs": hashes, "r": revision}
+        record |= {"s": decision.story_id, "t": event_time, "k": hour, "o": source_offset}
+        verdict = (decision.status, decision.duplicate_of, decision.similarity, decision.method)
+        record["d"] = verdict
         meta = self._meta()
         if buckets is not None:
             meta["q"] = record["q"] = meta.get("q", 0) + 1

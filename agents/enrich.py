@@ -73,12 +73,17 @@ def dedup_stage(
     enriched_at: str,
     near_duplicates: NearDuplicatePolicy = "annotate",
     worker: str | None = None,
+    source_offset: int | None = None,
 ) -> DedupOutcome:
-    """Decide exact/near duplicate status and build the enriched event (or drop)."""
+    """Decide exact/near duplicate status and build the enriched event (or drop).
+
+    `source_offset` is the item's position in the input log (see Deduplicator.decide).
+    """
     decision = deduplicator.decide(
         item_id=item.item.item_id,
         fingerprint=fingerprint_from_dict(item.fingerprint),
         event_time=event_time(item.item),
+        source_offset=source_offset,
     )
     dropped = decision.drop or (near_duplicates == "drop" and decision.status == "near_duplicate")
     if dropped:

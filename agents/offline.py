@@ -37,6 +37,7 @@ def enrich_lines(
             deduplicator,
             enriched_at=now,
             near_duplicates=settings.worker.near_duplicates,
+            source_offset=number,
         )
         if outcome.event is not None:
             yield orjson.dumps(outcome.event)

@@ -203,6 +203,8 @@ def build_worker_app(
                     enriched_at=utc_now_iso(),
                     near_duplicates=settings.worker.near_duplicates,
                     worker=worker_id,
+                    # One partition: the offset alone places the message in the log.
+                    source_offset=event.message.offset,
                 )
             except Exception as exc:  # a bug on one item must not stop the worker
                 log.exception("dedup failed for item_id=%s", item.item.item_id)

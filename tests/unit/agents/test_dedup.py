@@ -230,3 +230,17 @@ def test_an_index_rebuilt_from_the_records_decides_the_same(restart_at: int) -> 
     restarted = Deduplicator(store, index={})  # the old index is lost with the process
     assert restarted.rebuild_index() > 0
     assert before + _run(restarted, stream[restart_at:]) == expected
+
+
+def test_a_message_delivered_again_gets_its_first_verdict_and_a_repeat_is_dropped() -> None:
+    """Redelivery (same input offset) must re-publish, or a crash between recording the
+    verdict and publishing the event would lose the event; a repeat from elsewhere drops."""
+    lead, recap = _fp(SEED[0]), _fp(SEED[1])
+    dedup = Deduplicator({})
+    dedup.decide(item_id="lead", fingerprint=lead, event_time=T0, source_offset=0)
+    first = dedup.decide(item_id="recap", fingerprint=recap, event_time=T0 + 60, source_offset=1)
+    assert first.status == "near_duplicate"
+    again = dedup.decide(item_id="recap", fingerprint=recap, event_time=T0 + 60, source_offset=1)
+    assert again == first and not again.drop
+    repeat = dedup.decide(item_id="recap", fingerprint=recap, event_time=T0 + 90, source_offset=7)
+    assert repeat.drop and repeat.status == "duplicate"
