@@ -103,6 +103,7 @@ class Poller:
                 due = min(due, max(now, state.next_poll_at))
             self.feeds[feed.id] = FeedRuntime(feed, state, due)
             heapq.heappush(self._schedule, (due, feed.id))
+            _initialise_counters(feed.id)
             metrics.FEED_INTERVAL.labels(feed.id).set(feed.interval_seconds)
             metrics.NEXT_POLL.labels(feed.id).set(due)
             metrics.IN_BACKOFF.labels(feed.id).set(1 if state.failures else 0)
@@ -333,6 +334,15 @@ def _worth_saving(before: FeedState, after: FeedState) -> bool:
 
 def _without_timestamps(state: FeedState) -> FeedState:
     return replace(state, last_success_at=None, next_poll_at=None)
+
+
+def _initialise_counters(feed_id: str) -> None:
+    """Export the feed's counters at 0 from the start, so rate() has a series before the first
+    304 or new item (Prometheus' advice for labelled counters of known label values)."""
+    metrics.BYTES_DOWNLOADED.labels(feed_id)
+    metrics.BYTES_SAVED.labels(feed_id)
+    for kind in ("new", "revised", "churn_suppressed"):
+        metrics.ITEMS_EMITTED.labels(feed_id, kind)
 
 
 async def _sleep_until(stop: asyncio.Event, seconds: float) -> None:
