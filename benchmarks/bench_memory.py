@@ -30,9 +30,13 @@ def run(count: int, budget_seconds: float) -> Section:
         f"items, reached {int(result['items']):,} in {float(result['seconds']):.0f} s "
         f"(time budget {budget_seconds:g} s)"
     )
+    growth = float(result["growth_mb_per_100k"])
+    section.notes.append(f"RSS growth while filling: {growth:.1f} MB per 100,000 items")
     if int(result["items"]) < count:
+        projected = rss + growth * (count - int(result["items"])) / 100_000
         section.notes.append(
             "the window did NOT reach the requested size within the budget: the RSS above "
-            "is for the smaller window"
+            f"is for the smaller window; at that growth, {count:,} items would need about "
+            f"{projected:.0f} MB (a projection, not a measurement)"
         )
     return section

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import resource
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, MutableMapping
+from pathlib import Path
 
 import orjson
 import rocksdict
@@ -76,6 +76,7 @@ def fill(count: int, budget_seconds: float) -> dict[str, float]:
     deduplicator = Deduplicator(store, DedupConfig())
     started = time.perf_counter()
     reached = 0
+    samples: list[tuple[int, float]] = []
     try:
         for n in range(count):
             signature = tuple(rng.getrandbits(32) for _ in range(SIGNATURE_SIZE))
@@ -84,15 +85,34 @@ def fill(count: int, budget_seconds: float) -> dict[str, float]:
             # expire() is never called: every item stays in the window, however old.
             deduplicator.decide(item_id=f"bench:{n}", fingerprint=print_, event_time=float(n))
             reached = n + 1
-            if reached % 10_000 == 0 and time.perf_counter() - started > budget_seconds:
-                break
+            if reached % 10_000 == 0:
+                samples.append((reached, _rss_mib("VmRSS")))
+                if time.perf_counter() - started > budget_seconds:
+                    break
         window = deduplicator.window_size()
     finally:
         store.close()
         shutil.rmtree(path, ignore_errors=True)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"items": reached, "window": window, "rss_mb": peak_kib / 1024,
+    return {"items": reached, "window": window, "rss_mb": _rss_mib("VmHWM"),
+            "growth_mb_per_100k": _growth_per_100k(samples),
             "seconds": time.perf_counter() - started}  # fmt: skip
+
+
+def _rss_mib(field: str) -> float:
+    """VmHWM (peak) or VmRSS of this process. Not ru_maxrss: Linux carries the parent's peak
+    across fork and exec into it, so a child of a large benchmark process reads the parent's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _growth_per_100k(samples: list[tuple[int, float]]) -> float:
+    """RSS growth per 100,000 items between the first and last sample (0 if too few)."""
+    if len(samples) < 2:
+        return 0.0
+    (n0, rss0), (n1, rss1) = samples[0], samples[-1]
+    return (rss1 - rss0) / (n1 - n0) * 100_000
 
 
 if __name__ == "__main__":
