@@ -23,7 +23,8 @@ def run(count: int, budget_seconds: float) -> Section:
     rss = float(result["rss_mb"])
     section.rows.append((f"peak RSS with {int(result['window']):,} items in the window",
                          f"{rss:.0f} MB", f"< {AIM_RSS_MB:g} MB",
-                         verdict(rss < AIM_RSS_MB)))  # fmt: skip
+                         # The aim is for the full window: a smaller one cannot meet it.
+                         verdict(rss < AIM_RSS_MB and int(result["items"]) >= count)))  # fmt: skip
     section.notes.append(
         "Faust-free: the Deduplicator over a rocksdict (raw mode) MutableMapping in a child "
         f"process, the full worker being too slow to fill a large window; asked for {count:,} "
