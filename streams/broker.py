@@ -265,7 +265,9 @@ class LocalBroker:
             return  # formatted before: the data survives restarts
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         command = [_java(), *JVM_OPTS, *self._log_opts(), "-cp", f"{libs}/*"]
-        command += ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)]
+        # The "=" form: a random id may start with "-", which the tool would take for an option.
+        command += ["kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}"]
+        command += ["-c", str(properties)]
         command += self.config.format_args
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
