@@ -27,7 +27,7 @@ lint: $(BIN)/telex
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 bench: install
