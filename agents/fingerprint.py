@@ -11,6 +11,7 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -167,7 +168,7 @@ def title_names(title: str) -> frozenset[str]:
     parts = _TITLE_WORD.findall(title)
     names = {
         fold(word)
-        for word, following in zip(parts, [*parts[1:], ""], strict=True)
+        for word, following in pairwise([*parts, ""])
         if word[0].isupper() and (_is_acronym(word) or not following[:1].isupper())
     }
     if parts and not _is_acronym(parts[0]):

@@ -83,6 +83,11 @@ def test_numbers(text: str, expected: set[str]) -> None:
     assert fingerprint(title=text, summary="", language=None).numbers == expected
 
 
+@pytest.mark.parametrize("title", ["", "2024", " – "])
+def test_a_title_without_words_has_no_title_names(title: str) -> None:
+    assert fingerprint(title=title, summary=SUMMARY, language="fr").title_names == frozenset()
+
+
 def test_signature_has_fixed_size_and_tracks_word_overlap() -> None:
     base = {f"word{n}" for n in range(40)}
     assert len(minhash(base)) == SIGNATURE_SIZE
