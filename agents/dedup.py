@@ -1,19 +1,25 @@
 """Exact and near-duplicate detection over a sliding time window.
 
-Pure logic: all state lives in an injected `DedupStore` (a dict in tests, a changelog-backed
-Faust table in the worker), so a new `Deduplicator` over the same store decides exactly as the
-old one would have. Store layout (values are orjson):
+Pure logic: all state lives in two injected mappings (dicts in tests; in the worker a
+changelog-backed Faust table and a local index), so a new `Deduplicator` over the same state
+decides exactly as the old one would have. Values are orjson.
 
-- ``i:<item id>``   item record: current hash, revision, story, time, hour, verification
-                    features, and the verdict with the input offset it was given at
-- ``h:<hash>``      item id that first had this content hash
+The store holds the facts, one key per item, and is the only part that needs a changelog:
+
+- ``i:<item id>``   item record: its content hashes (each with the sequence number it was
+                    recorded at), revision, story, time, hour, sequence number ``q``, the
+                    verdict with the input offset it was given at, and the verification
+                    features and LSH bands of items that are indexed
+
+The index is derived from the records (`rebuild_index` recreates it, in recording order):
+
+- ``h:<hash>``      ids of the items recorded with this content hash, oldest first
 - ``b:<band>:<v>``  LSH bucket: ids of the latest items whose MinHash value in this band is v
 - ``c:<hour>``      number of time-index entries for that hour; ``t:<hour>:<n>`` the entries
 - ``m``             oldest hour with entries, number of items in the window, last sequence number
 
-The LSH buckets are derived data: given a separate ``index`` store they live there instead
-(16 writes per item that need not go to a changelog), and ``rebuild_index`` recreates them
-from the item records, in the order the items were recorded (their sequence number ``q``).
+Without a separate index both live in the one store. In the worker, one changelog message per
+item is the whole cost of recovery; the index, ~20 writes per item, stays local.
 """
 
 from __future__ import annotations
@@ -119,7 +125,7 @@ def _both_sides_differ(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 class Deduplicator:
-    """Decides and records, one item at a time; state only in the store."""
+    """Decides and records, one item at a time; state only in the store and the index."""
 
     def __init__(
         self,
@@ -133,23 +139,26 @@ class Deduplicator:
         self._index = store if index is None else index
 
     def rebuild_index(self) -> int:
-        """Recreate the LSH buckets in an empty separate index from the item records.
+        """Recreate the index, empty and separate, from the item records.
 
-        Items are re-added in recording order, so each bucket keeps the same latest members
-        it had; returns the number of items indexed (0 when the index is the store itself).
+        Items are re-added in recording order, so buckets keep the same latest members and hash
+        lists the same order; returns the number of records read (0 without a separate index).
         """
         if self._index is self._store:
             return 0
-        indexed: list[tuple[int, str, list[int]]] = []
-        for key in list(self._store):
-            if key.startswith("i:"):
-                record = self._get(key)
-                if record is not None and "g" in record:
-                    indexed.append((record.get("q", 0), key[2:], record["g"]))
-        for _, item_id, bands in sorted(indexed):
-            keys = (_bucket_key(band, value) for band, value in enumerate(bands))
-            self._add_to_buckets(item_id, {key: self._index_get(key) or [] for key in keys})
-        return len(indexed)
+        records = [(key[2:], self._get(key)) for key in list(self._store) if key.startswith("i:")]
+        meta: dict[str, Any] = {"o": None, "n": 0, "q": 0}
+        hashes: list[tuple[int, str, str]] = []
+        for item_id, record in sorted(records, key=lambda pair: (pair[1].get("q", 0), pair[0])):
+            self._add_to_time_index(item_id, record["k"], meta, new_item=True)
+            meta["q"] = max(meta["q"], record.get("q", 0))
+            hashes += [(q, content_hash, item_id) for content_hash, q in _hash_entries(record)]
+            if "g" in record:
+                self._add_to_buckets(item_id, self._read_buckets_of(record["g"]))
+        for _, content_hash, item_id in sorted(hashes):
+            self._add_to_hash_list(content_hash, item_id)
+        self._put_index("m", meta)
+        return len(records)
 
     def decide(
         self,
@@ -169,11 +178,12 @@ class Deduplicator:
         record = self._get(_item_key(item_id))
         if record is not None:
             return self._seen_item(item_id, record, fingerprint, event_time, source_offset)
-        first_id = self._get(_hash_key(fingerprint.content_hash))
-        if first_id is not None:
+        holders = self._index_get(_hash_key(fingerprint.content_hash))
+        if holders:
+            first_id = holders[0]
             story = self._story_of(first_id, default=first_id)
             decision = DedupDecision("duplicate", story, first_id, 1.0, "content_hash", 1)
-            self._insert(item_id, fingerprint, event_time, decision, source_offset, buckets=None)
+            self._write_item(item_id, fingerprint, event_time, decision, source_offset, [], None)
             return decision
         buckets = self._read_buckets(fingerprint)
         match = self._nearest(item_id, fingerprint, event_time, buckets)
@@ -185,7 +195,7 @@ class Deduplicator:
             decision = DedupDecision(
                 "near_duplicate", story, other_id, similarity, "minhash-lsh", 1
             )
-        self._insert(item_id, fingerprint, event_time, decision, source_offset, buckets=buckets)
+        self._write_item(item_id, fingerprint, event_time, decision, source_offset, [], buckets)
         return decision
 
     def expire(self, now: float) -> int:
@@ -203,7 +213,7 @@ class Deduplicator:
         meta = self._meta()
         meta["n"] -= removed
         meta["o"] = last_expired + 1 if meta["n"] else None
-        self._put("m", meta)
+        self._put_index("m", meta)
         return removed
 
     def window_size(self) -> int:
@@ -227,26 +237,11 @@ class Deduplicator:
                 return DedupDecision(status, story, duplicate_of, similarity, method, revision)
             return DedupDecision("duplicate", story, item_id, 1.0, "item_id", revision, drop=True)
         self._remove_from_buckets(item_id, record)
-        hashes = [*record["hs"], fingerprint.content_hash]
         buckets = self._read_buckets(fingerprint)
         decision = DedupDecision("update", story, item_id, None, "item_id", revision + 1)
-        self._write_item(item_id, fingerprint, event_time, decision, source_offset, hashes, buckets)
-        self._put(_hash_key(fingerprint.content_hash), item_id, only_if_absent=True)
+        known = _hash_entries(record)
+        self._write_item(item_id, fingerprint, event_time, decision, source_offset, known, buckets)
         return decision
-
-    def _insert(
-        self,
-        item_id: str,
-        fingerprint: Fingerprint,
-        event_time: float,
-        decision: DedupDecision,
-        source_offset: int | None,
-        *,
-        buckets: dict[str, list[str]] | None,
-    ) -> None:
-        hashes = [fingerprint.content_hash]
-        self._write_item(item_id, fingerprint, event_time, decision, source_offset, hashes, buckets)
-        self._put(_hash_key(fingerprint.content_hash), item_id, only_if_absent=True)
 
     def _write_item(
         self,
@@ -255,26 +250,33 @@ class Deduplicator:
         event_time: float,
         decision: DedupDecision,
         source_offset: int | None,
-        hashes: list[str],
+        known_hashes: list[tuple[str, int]],
         buckets: dict[str, list[str]] | None,
     ) -> None:
-        """Write the record; `buckets` (the item's LSH buckets as read) is None when unindexed."""
-        hour = int(event_time // _HOUR)
-        revision = decision.revision
-        record: dict[str, Any] = {"h": fp.content_hash, "hs": hashes, "r": revision}
-        record |= {"s": decision.story_id, "t": event_time, "k": hour, "o": source_offset}
-        verdict = (decision.status, decision.duplicate_of, decision.similarity, decision.method)
-        record["d"] = verdict
+        """Write the record (the one store write per item) and index it.
+
+        `known_hashes` are the item's earlier hashes; `buckets` (the item's LSH buckets as
+        read) is None for an exact duplicate, which is not indexed for near-duplicate search.
+        """
         meta = self._meta()
+        meta["q"] = sequence = meta.get("q", 0) + 1
+        hour = int(event_time // _HOUR)
+        hashes = list(known_hashes)
+        if all(content_hash != fp.content_hash for content_hash, _ in hashes):
+            hashes.append((fp.content_hash, sequence))
+            self._add_to_hash_list(fp.content_hash, item_id)
+        record: dict[str, Any] = {"h": fp.content_hash, "hs": hashes, "r": decision.revision}
+        record |= {"s": decision.story_id, "t": event_time, "k": hour, "o": source_offset}
+        record |= {"q": sequence}
+        record["d"] = (decision.status, decision.duplicate_of, decision.similarity, decision.method)
         if buckets is not None:
-            meta["q"] = record["q"] = meta.get("q", 0) + 1
-            bands = list(fp.signature[: self._config.num_perm])
-            record |= {"w": " ".join(sorted(fp.words)), "g": bands}
+            record |= {"w": " ".join(sorted(fp.words)), "g": _bands(fp, self._config)}
             record |= {"e": " ".join(sorted(fp.entities)), "n": " ".join(sorted(fp.numbers))}
             record["tn"] = " ".join(sorted(fp.title_names))
             self._add_to_buckets(item_id, buckets)
-        self._put(_item_key(item_id), record)
-        self._add_to_time_index(item_id, hour, meta, new_item=revision == 1)
+        self._store[_item_key(item_id)] = orjson.dumps(record)
+        self._add_to_time_index(item_id, hour, meta, new_item=decision.revision == 1)
+        self._put_index("m", meta)
 
     # Near-duplicate search ----------------------------------------------------------------
 
@@ -311,9 +313,10 @@ class Deduplicator:
 
     def _read_buckets(self, fingerprint: Fingerprint) -> dict[str, list[str]]:
         """Members of the item's LSH buckets, by bucket key."""
-        keys = (
-            _bucket_key(b, v) for b, v in enumerate(fingerprint.signature[: self._config.num_perm])
-        )
+        return self._read_buckets_of(_bands(fingerprint, self._config))
+
+    def _read_buckets_of(self, bands: list[int]) -> dict[str, list[str]]:
+        keys = (_bucket_key(band, value) for band, value in enumerate(bands))
         return {key: self._index_get(key) or [] for key in keys}
 
     def _candidates(self, buckets: dict[str, list[str]]) -> list[str]:
@@ -329,54 +332,60 @@ class Deduplicator:
 
     def _remove_from_buckets(self, item_id: str, record: dict[str, Any]) -> None:
         for band, value in enumerate(record.get("g", ())):
-            key = _bucket_key(band, value)
-            members = [m for m in self._index_get(key) or () if m != item_id]
-            if members:
-                self._index[key] = orjson.dumps(members)
-            else:
-                self._index.pop(key, None)
+            self._remove_from_list(_bucket_key(band, value), item_id)
 
-    # Time index and expiry ----------------------------------------------------------------
+    # Hash lists, time index and expiry -----------------------------------------------------
+
+    def _add_to_hash_list(self, content_hash: str, item_id: str) -> None:
+        key = _hash_key(content_hash)
+        holders = self._index_get(key) or []
+        if item_id not in holders:
+            self._put_index(key, [*holders, item_id])
+
+    def _remove_from_list(self, key: str, item_id: str) -> None:
+        members = [m for m in self._index_get(key) or () if m != item_id]
+        if members:
+            self._put_index(key, members)
+        else:
+            self._index.pop(key, None)
 
     def _add_to_time_index(
         self, item_id: str, hour: int, meta: dict[str, Any], *, new_item: bool
     ) -> None:
-        count = self._get(_count_key(hour)) or 0
-        self._put(f"t:{hour}:{count}", item_id)
-        self._put(_count_key(hour), count + 1)
+        count = self._index_get(_count_key(hour)) or 0
+        self._put_index(f"t:{hour}:{count}", item_id)
+        self._put_index(_count_key(hour), count + 1)
         meta["n"] += int(new_item)
         meta["o"] = hour if meta["o"] is None else min(hour, meta["o"])
-        self._put("m", meta)
 
     def _expire_hour(self, hour: int) -> int:
         removed = 0
-        for entry_key in _time_entries(hour, self._get(_count_key(hour)) or 0):
-            item_id = self._get(entry_key)
-            self._store.pop(entry_key, None)
+        for entry_key in _time_entries(hour, self._index_get(_count_key(hour)) or 0):
+            item_id = self._index_get(entry_key)
+            self._index.pop(entry_key, None)
             record = self._get(_item_key(item_id))
             # A later revision moved the item to a later hour: that entry will expire it.
             if record is not None and record["k"] == hour:
                 self._delete_item(item_id, record)
                 removed += 1
-        self._store.pop(_count_key(hour), None)
+        self._index.pop(_count_key(hour), None)
         return removed
 
     def _delete_item(self, item_id: str, record: dict[str, Any]) -> None:
         self._remove_from_buckets(item_id, record)
-        for content_hash in record["hs"]:
-            if self._get(_hash_key(content_hash)) == item_id:
-                del self._store[_hash_key(content_hash)]
+        for content_hash, _ in _hash_entries(record):
+            self._remove_from_list(_hash_key(content_hash), item_id)
         del self._store[_item_key(item_id)]
 
-    # Store access ---------------------------------------------------------------------------
+    # Store and index access -----------------------------------------------------------------
 
     def _story_of(self, item_id: str, *, default: str) -> str:
         record = self._get(_item_key(item_id))
         return str(record["s"]) if record is not None else default
 
     def _meta(self) -> dict[str, Any]:
-        meta: dict[str, Any] | None = self._get("m")
-        return meta if meta is not None else {"o": None, "n": 0}
+        meta: dict[str, Any] | None = self._index_get("m")
+        return meta if meta is not None else {"o": None, "n": 0, "q": 0}
 
     def _get(self, key: str) -> Any:
         raw = self._store.get(key)
@@ -386,10 +395,21 @@ class Deduplicator:
         raw = self._index.get(key)
         return None if raw is None else orjson.loads(raw)
 
-    def _put(self, key: str, value: Any, *, only_if_absent: bool = False) -> None:
-        if only_if_absent and key in self._store:
-            return
-        self._store[key] = orjson.dumps(value)
+    def _put_index(self, key: str, value: Any) -> None:
+        self._index[key] = orjson.dumps(value)
+
+
+def _bands(fingerprint: Fingerprint, config: DedupConfig) -> list[int]:
+    return list(fingerprint.signature[: config.num_perm])
+
+
+def _hash_entries(record: dict[str, Any]) -> list[tuple[str, int]]:
+    """The record's content hashes with the sequence number each was first recorded at
+    (records written before sequence numbers per hash carry plain hashes: the record's)."""
+    return [
+        (entry, record.get("q", 0)) if isinstance(entry, str) else (entry[0], entry[1])
+        for entry in record["hs"]
+    ]
 
 
 def _record_fingerprint(record: dict[str, Any]) -> Fingerprint:

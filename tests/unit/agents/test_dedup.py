@@ -211,14 +211,46 @@ def test_name_variants(name: str, terms: set[str], expected: bool) -> None:
     assert mentions(name, terms) is expected
 
 
-def test_a_separate_index_decides_the_same_and_keeps_buckets_out_of_the_store() -> None:
+class CountingStore(dict[str, bytes]):
+    """A dict that counts writes (each would be one changelog message in the worker)."""
+
+    writes = 0
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+
+def test_a_separate_index_decides_the_same_and_the_store_keeps_only_records() -> None:
     stream = _stream()
     expected = _run(Deduplicator({}), stream)
-    store: dict[str, bytes] = {}
+    store = CountingStore()
     index: dict[str, bytes] = {}
     assert _run(Deduplicator(store, index=index), stream) == expected
-    assert index and all(key.startswith("b:") for key in index)
-    assert not any(key.startswith("b:") for key in store)
+    assert all(key.startswith("i:") for key in store)
+    assert {key[0] for key in index} == {"b", "h", "c", "t", "m"}
+    dropped = sum(decision.drop for decision in expected)
+    assert store.writes == len(stream) - dropped  # one store write per recorded item
+
+
+def test_a_rebuilt_index_has_the_same_buckets_and_hash_lists() -> None:
+    store: dict[str, bytes] = {}
+    live: dict[str, bytes] = {}
+    dedup = Deduplicator(store, DedupConfig(window_seconds=2 * HOUR), index=live)
+    # An update, a repost of the old text, then expiry of the first half.
+    stream = _stream()
+    _run(dedup, stream[:30])
+    dedup.decide(item_id="seed-00", fingerprint=_fp(SEED[6]), event_time=stream[30][2])
+    dedup.decide(item_id="repost", fingerprint=_fp(SEED[0]), event_time=stream[30][2])
+    assert dedup.expire(stream[15][2] + 2 * HOUR) > 0
+    rebuilt: dict[str, bytes] = {}
+    Deduplicator(store, index=rebuilt).rebuild_index()
+
+    def lists(index: dict[str, bytes]) -> dict[str, bytes]:
+        return {key: value for key, value in index.items() if key[0] in "bh"}
+
+    assert lists(rebuilt) == lists(live)
+    assert Deduplicator(store, index=rebuilt).window_size() == dedup.window_size()
 
 
 @pytest.mark.parametrize("restart_at", [5, 20, 40])
