@@ -1,19 +1,24 @@
 """Each shortcut taken for speed gives exactly what the general path gives, on fuzzed input.
 
 safe_link (plain absolute links skip urljoin), strip_control_chars (a byte-level test first),
-sanitize_html (nh3's allow-list compiled once per base URL).
+sanitize_html (nh3's allow-list compiled once per base URL), parse_date (plain RFC 822 dates
+read without email.utils).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import nh3
 import pytest
+from feedparser.datetimes import _parse_date as feedparser_parse_date
 
 from streams import clean
 from streams.clean import has_control_chars, safe_link, sanitize_html, strip_control_chars
+from streams.formats import dates
+from streams.formats.dates import parse_date
 
 _LINK_PIECES = [
     "http://", "https://", "HTTP://", "ftp://", "//", "/", "a", "news.example", "xn--bcher-kva",
@@ -96,6 +101,41 @@ def test_compiled_sanitizer_equals_nh3_clean_with_the_same_options(base: str) ->
     except ValueError:
         expected = nh3.clean(fragment, url_relative="deny", **options)  # type: ignore[arg-type]
     assert sanitize_html(fragment, base) == expected.strip()
+
+
+_DATE_PIECES = [
+    "Wed, ", "Xyz, ", "wed, ", "04 ", "4 ", "31 ", "00 ", "Dec ", "Feb ", "dec ", "2024 ", "0099 ",
+    "99 ", "08:00:00 ", "23:59:60 ", "24:00:00 ", "8:00 ", "+0000", "-0000", "+0530", "-2359",
+    "+2400", "+0099", "GMT", "UT", "EST", "Z", " ", "  ", ",", "٤",
+]  # fmt: skip
+
+
+def _general_parse_date(value: str) -> datetime | None:
+    """parse_date as it was before the shortcut: email.utils for every RFC 822 date."""
+    value = value.strip()
+    parsed = dates._iso8601(value) or dates._email_date(value)
+    if parsed is None:
+        return dates.from_struct_time(feedparser_parse_date(value))
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+_CANONICAL_DATES = [
+    "Wed, 04 Dec 2024 08:00:00 +0000", "Sun, 29 Feb 2024 23:59:59 -0000",
+    "Mon, 28 Feb 2023 00:00:00 +0530", "Tue, 31 Dec 9999 23:59:59 +2359",
+    "Fri, 01 Jun 1000 12:30:15 -2359", "Sat, 02 Mar 2030 01:02:03 GMT",
+    "Thu, 04 Apr 2024 24:00:00 +0000", "Thu, 04 Apr 2024 10:00:00 +2400",
+    "29 Feb 2023 10:00:00 +0000", "31 Apr 2024 10:00:00 +0000", "1 Jan 2024 00:00:00 +0099",
+    "1 Jan 0099 00:00:00 +0000", "1 Jan 0999 00:00:00 +0000", "1 Jan 99 00:00:00 +0000",
+    "1 Jan 2024 00:00:00 UT", "1 Jan 2024 00:00:00 EST", "1 Jan 2024 00:00 +0000",
+    "1 Jan 2024 00:00:00 +01:00", "01 jan 2024 00:00:00 +0000", "٤ Jan 2024 00:00:00 +0000",
+    "Wed,04 Dec 2024 08:00:00 +0000", "Wed, 04 Dec 2024  08:00:00 +0000",
+]  # fmt: skip
+
+
+def test_plain_rfc822_dates_read_as_email_utils_reads_them() -> None:
+    fuzzed = _fuzzed(_DATE_PIECES, 3000, seed=7, longest=7)
+    for value in _CANONICAL_DATES + fuzzed:
+        assert parse_date(value) == _general_parse_date(value), repr(value)
 
 
 def test_compiled_text_cleaner_equals_nh3_clean() -> None:
