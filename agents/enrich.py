@@ -19,6 +19,7 @@ from agents.fingerprint import fingerprint, fingerprint_from_dict, fingerprint_t
 from agents.language import DEFAULT_LANGUAGES, detect_language
 from agents.tagging import tag_item
 from agents.taxonomy import Taxonomy
+from agents.text import fold_text
 from schemas.models import (
     DedupInfo,
     EnrichedItem,
@@ -51,10 +52,13 @@ def tag_stage(
     source: Literal["declared", "detected"] | None = None
     if language is not None:
         source = "declared" if language == declared else "detected"
-    tags = tag_item(taxonomy, title=raw.title, summary=raw.summary, language=language)
+    folded = fold_text(raw.title, raw.summary)  # once, for tagging and fingerprint alike
+    tags = tag_item(
+        taxonomy, title=raw.title, summary=raw.summary, language=language, folded=folded
+    )
     # The fingerprint hashes the text alone (not the link, unlike raw.content_hash), so the
     # same text reposted by another feed is an exact duplicate.
-    print_ = fingerprint(title=raw.title, summary=raw.summary, language=language)
+    print_ = fingerprint(title=raw.title, summary=raw.summary, language=language, folded=folded)
     return FingerprintedItem(
         item=raw,
         language=language,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.text import fold
+from agents.text import FoldedText, fold, fold_text
 
 # Number of MinHash values; each value is one LSH band of one row (see docs/dedup.md).
 SIGNATURE_SIZE = 16
@@ -103,17 +103,25 @@ class Fingerprint:
 
 
 def fingerprint(
-    *, title: str, summary: str, language: str | None, content_hash: str | None = None
+    *,
+    title: str,
+    summary: str,
+    language: str | None,
+    content_hash: str | None = None,
+    folded: FoldedText | None = None,
 ) -> Fingerprint:
-    """Fingerprint an item; `content_hash` defaults to a hash of the folded title and summary."""
+    """Fingerprint an item; `content_hash` defaults to a hash of the folded title and summary.
+
+    `folded` is `fold_text(title, summary)` when the caller has it already.
+    """
     del language  # Folding, elisions and stop words cover fr/de/en at once.
-    folded_title, folded_summary = fold(title), fold(summary)
+    folded = folded or fold_text(title, summary)
     # Elided "l'", "qu'" split off as their own short tokens, which content_words drops: cheaper
     # than text.tokens(), whose elision pass costs as much as the rest of the fingerprint.
-    distinct = folded_words(f"{folded_title}\n{folded_summary}")
+    distinct = folded_words(f"{folded.title}\n{folded.summary}")
     words = content_words(distinct)
     return Fingerprint(
-        content_hash=content_hash or _hash_folded(folded_title, folded_summary),
+        content_hash=content_hash or _hash_folded(folded),
         signature=minhash(words),
         words=words,
         entities=named_entities(title, summary),
@@ -136,11 +144,11 @@ def folded_words(folded: str) -> set[str]:
 
 def hash_content(title: str, summary: str) -> str:
     """Hash of the folded, whitespace-collapsed text: a 128-bit BLAKE2b hex digest."""
-    return _hash_folded(fold(title), fold(summary))
+    return _hash_folded(fold_text(title, summary))
 
 
-def _hash_folded(folded_title: str, folded_summary: str) -> str:
-    normalised = " ".join(folded_title.split()) + "\x1f" + " ".join(folded_summary.split())
+def _hash_folded(folded: FoldedText) -> str:
+    normalised = f"{folded.title}\x1f{folded.summary}"
     return hashlib.blake2b(normalised.encode(), digest_size=16).hexdigest()
 
 

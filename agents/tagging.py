@@ -15,7 +15,7 @@ from functools import lru_cache
 import ahocorasick
 
 from agents.taxonomy import ALL_LANGUAGES, Proximity, Taxonomy, Term, Topic
-from agents.text import padded_fold
+from agents.text import FoldedText, fold_text
 from schemas.models import Evidence, TagInfo
 
 TITLE = "title"
@@ -44,12 +44,23 @@ class _Compiled:
 _Hit = tuple[_Compiled, bool, int]
 
 
-def tag_item(taxonomy: Taxonomy, *, title: str, summary: str, language: str | None) -> list[Tag]:
-    """Topics whose rules hold for the item, best score first; all languages when unknown."""
+def tag_item(
+    taxonomy: Taxonomy,
+    *,
+    title: str,
+    summary: str,
+    language: str | None,
+    folded: FoldedText | None = None,
+) -> list[Tag]:
+    """Topics whose rules hold for the item, best score first; all languages when unknown.
+
+    `folded` is `fold_text(title, summary)` when the caller has it already.
+    """
+    folded = folded or fold_text(title, summary)
     automaton = _automaton(taxonomy, language if language in taxonomy.languages else None)
     by_topic: dict[int, list[_Hit]] = {}
-    for in_title, text in ((True, title), (False, summary)):
-        for hit in _scan(automaton, padded_fold(text), in_title):
+    for in_title, text in ((True, folded.title), (False, folded.summary)):
+        for hit in _scan(automaton, f" {text} ", in_title):
             by_topic.setdefault(hit[0].topic, []).append(hit)
     tags = [
         tag

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import NamedTuple
 
 # French elided articles and pronouns: "l'accord" -> "accord", "qu'il" -> "il".
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'", re.IGNORECASE)
@@ -18,6 +19,15 @@ _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _BEYOND_LATIN_ACCENTS = re.compile("[^\x00-\x7f\u0300-\u034e\u0350-\u036f]")
 # Typographic apostrophes and quotes that must compare equal to ASCII ones.
 _APOSTROPHE_CHARS = "’‘ʼ`´′"
+# ASCII whitespace other than " " (what str.split splits at besides the space).
+_OTHER_ASCII_SPACES = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+
+
+class FoldedText(NamedTuple):
+    """An item's title and summary as `fold_text` returns them: folded once, for every stage."""
+
+    title: str
+    summary: str
 
 
 def _drop_combining(run: re.Match[str]) -> str:
@@ -26,6 +36,8 @@ def _drop_combining(run: re.Match[str]) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, map typographic apostrophes to ', strip accents, ß -> ss."""
+    if text.isascii():  # "`" is the one ASCII apostrophe; casefold() is lower() on ASCII
+        return text.replace("`", "'").lower()
     for apostrophe in _APOSTROPHE_CHARS:
         # str.replace per character is ~100x faster than str.translate with a dict table.
         if apostrophe in text:
@@ -49,6 +61,20 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(strip_elisions(fold(text)))
 
 
+def fold_text(title: str, summary: str) -> FoldedText:
+    """Title and summary folded, whitespace runs collapsed to one space, none at either end."""
+    return FoldedText(collapse_whitespace(fold(title)), collapse_whitespace(fold(summary)))
+
+
 def padded_fold(text: str) -> str:
     """Folded text with whitespace runs collapsed to one space and a space at both ends."""
-    return " " + " ".join(fold(text).split()) + " "
+    return " " + collapse_whitespace(fold(text)) + " "
+
+
+def collapse_whitespace(text: str) -> str:
+    """`" ".join(text.split())`, without the split when ASCII text has nothing to collapse."""
+    if text.isascii() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        ascii_text = text.encode("ascii")
+        if len(ascii_text.translate(None, _OTHER_ASCII_SPACES)) == len(ascii_text):
+            return text
+    return " ".join(text.split())
