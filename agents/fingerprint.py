@@ -65,8 +65,15 @@ _NUMBER_WORDS = {
     **dict.fromkeys(("eleven", "onze", "elf"), "11"),
     **dict.fromkeys(("twelve", "douze", "zwolf"), "12"),
 }
+# Words that are neither content words nor names.
+_NOT_CONTENT = _STOP_WORDS | _NUMBER_WORDS.keys()
 _FOLDED_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+# A _DIGITS match is made of digits, "." and ","; when those digits are ASCII ones, the bytes
+# regex (where \d is [0-9]) finds the same matches in each run of these bytes alone.
+_ASCII_DIGITS = re.compile(rb"\d+(?:[.,]\d+)?")
+_DIGIT_RUNS = bytes(c if chr(c) in "0123456789.," else ord(" ") for c in range(256))
+_ASCII_BYTES = bytes(range(128))
 # A word starting with a capital letter, not preceded by a letter ("l’OSCE" gives "OSCE").
 # Python's re has no \\p{Lu}: the class lists Latin capitals, accented ones included.
 _CAPITALS = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŜŞŠŢŤŪŮŰŲŹŻŽ"
@@ -75,10 +82,9 @@ _TITLE_WORD = re.compile(r"[^\W\d_]+")
 # The capital comes before the look-behind (which then spans it): re can then skip straight to
 # capitals instead of testing the look-behind at every position, ~3x faster.
 _CAPITALISED = re.compile(rf"[{_CAPITALS}](?<![^\W_](?s:.))[^\W_]*(?:-[^\W_]+)*")
-# On ASCII text _FOLDED_WORD only matches inside runs of these characters; anything else splits.
-_ASCII_SEPARATORS = str.maketrans(
-    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "-")}
-)
+# On ASCII text _FOLDED_WORD only matches inside runs of letters, digits and "-": every other
+# byte becomes a space (bytes.translate: a table lookup per byte).
+_ASCII_SEPARATORS = bytes(c if chr(c).isalnum() or c == ord("-") else ord(" ") for c in range(256))
 
 # Multiply-shift hashing (Dietzfelbinger et al.): h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32 with
 # odd a_i is a 2-universal family for 32-bit x. Fixed seed: every process computes the same
@@ -134,7 +140,9 @@ def folded_words(folded: str) -> set[str]:
     """The distinct _FOLDED_WORD matches of folded text; ASCII text skips the regex."""
     if not folded.isascii():
         return set(_FOLDED_WORD.findall(folded))
-    runs = folded.translate(_ASCII_SEPARATORS).split()
+    runs = folded.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii").split()
+    if "-" not in folded:
+        return set(runs)
     words = {run for run in runs if "-" not in run}
     for run in runs:
         if "-" in run:  # "--", "-a" and "a-" need the regex's rule on hyphens
@@ -154,8 +162,8 @@ def _hash_folded(folded: FoldedText) -> str:
 
 def content_words(folded_tokens: Iterable[str]) -> frozenset[str]:
     """Stems of the words that carry content: no stop words, counts or single letters."""
-    candidates = set(folded_tokens) - _STOP_WORDS - _NUMBER_WORDS.keys()
-    return frozenset(w[:STEM_LENGTH] for w in candidates if len(w) > 1 and not w.isdigit())
+    candidates = set(folded_tokens).difference(_NOT_CONTENT)
+    return frozenset({w[:STEM_LENGTH] for w in candidates if len(w) > 1 and not w.isdigit()})
 
 
 def named_entities(title: str, summary: str) -> frozenset[str]:
@@ -166,7 +174,7 @@ def named_entities(title: str, summary: str) -> frozenset[str]:
     """
     capitalised = _CAPITALISED.findall(f"{title}\n{summary}")
     acronyms = {fold(word) for word in capitalised if word.isupper()}
-    names = set(fold(" ".join(capitalised)).split()) - _STOP_WORDS - _NUMBER_WORDS.keys()
+    names = set(fold(" ".join(capitalised)).split()).difference(_NOT_CONTENT)
     return frozenset(acronyms | {name for name in names if len(name) > 1})
 
 
@@ -181,19 +189,35 @@ def title_names(title: str) -> frozenset[str]:
     }
     if parts and not _is_acronym(parts[0]):
         names.discard(fold(parts[0]))
-    return frozenset(n for n in names - _STOP_WORDS - _NUMBER_WORDS.keys() if len(n) > 1)
+    return frozenset(n for n in names.difference(_NOT_CONTENT) if len(n) > 1)
 
 
 def _is_acronym(word: str) -> bool:
     """Two capitals or more: "NATO", "AfD"."""
-    return sum(char.isupper() for char in word) > 1
+    return sum(map(str.isupper, word)) > 1
 
 
 def numbers(text: str, folded_tokens: Iterable[str]) -> frozenset[str]:
     """Digit groups and spelled-out counts, normalised to digits ("3,5" -> "3.5")."""
-    found = {match.replace(",", ".") for match in _DIGITS.findall(text)}
+    found = {match.replace(",", ".") for match in _digit_groups(text)}
     found.update(_NUMBER_WORDS[word] for word in _NUMBER_WORDS.keys() & set(folded_tokens))
     return frozenset(found)
+
+
+def _digit_groups(text: str) -> list[str]:
+    """`_DIGITS.findall(text)`; when all digits are ASCII, the regex runs on the runs of digits,
+    "." and "," alone (a match never spans another character): ~5x faster."""
+    if not text.isascii():
+        beyond_ascii = text.encode(errors="surrogatepass").translate(None, _ASCII_BYTES)
+        if _DIGITS.search(beyond_ascii.decode(errors="surrogatepass")) is not None:
+            return _DIGITS.findall(text)
+    groups: list[str] = []
+    for run in text.encode("ascii", "replace").translate(_DIGIT_RUNS).split():
+        if run.isdigit():  # the usual run: one whole match
+            groups.append(run.decode("ascii"))
+        elif run.strip(b".,"):
+            groups.extend(match.decode("ascii") for match in _ASCII_DIGITS.findall(run))
+    return groups
 
 
 def minhash(words: Iterable[str]) -> tuple[int, ...]:
@@ -201,8 +225,9 @@ def minhash(words: Iterable[str]) -> tuple[int, ...]:
     hashes = np.array([zlib.crc32(word.encode()) for word in words], dtype=np.uint64)
     if hashes.size == 0:
         return _EMPTY_SIGNATURE
-    permuted = (_MULTIPLIERS[:, None] * hashes + _OFFSETS[:, None]) >> np.uint64(32)
-    return tuple(permuted.min(axis=1).tolist())
+    # The shift is monotonic: taking it after the minimum shifts 16 values, not 16 per word.
+    permuted = _MULTIPLIERS[:, None] * hashes + _OFFSETS[:, None]
+    return tuple((permuted.min(axis=1) >> np.uint64(32)).tolist())
 
 
 def fingerprint_to_dict(fp: Fingerprint) -> dict[str, Any]:
