@@ -1,9 +1,12 @@
 """The Faust agents: thin wiring of Kafka topics to the pure pipeline in agents.enrich.
 
-Sends use ``force=True``: faust would otherwise hold every output back as an "attachment"
-until the source offset commits, and publish them all inside the commit (seconds per commit
-under load). Sent at once instead, at-least-once still holds: faust flushes the producer
-before it commits any offset (faust/transport/consumer.py, ``_commit_offsets``).
+Outputs are handed to the producer at once and not awaited one by one (``produce``): faust's
+``topic.send`` would either hold them back as "attachments" published inside the next commit
+(seconds per commit under load) or, with ``force=True``, wait for each message's broker ack (a
+round trip per output, several per item). At-least-once still holds: faust flushes the producer,
+waiting for every delivery, before it commits any offset (faust/transport/consumer.py,
+``_commit_offsets``). A delivery that fails for good (after the producer's retries) is counted,
+logged and crashes the worker rather than let later commits pass over it.
 
 Two agents, because near-duplicates must meet across partitions:
 - ``tag_raw_items`` consumes the raw topic (N partitions, shared by all workers): it decodes,
@@ -18,6 +21,7 @@ Two agents, because near-duplicates must meet across partitions:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import os
@@ -25,11 +29,12 @@ import time
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import EventT, StreamT
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rocksdict import Rdict
 
 from agents.dedup import DedupConfig, Deduplicator
@@ -112,6 +117,20 @@ def build_worker_app(
         if any(tp.topic == names.fingerprinted for tp in assigned):
             assignments[0] += 1
 
+    def on_delivery(delivery: asyncio.Future[Any]) -> None:
+        if delivery.cancelled() or delivery.exception() is None:
+            return
+        error = delivery.exception()
+        metrics.DELIVERY_FAILURES.inc()
+        log.critical("delivery failed after the producer's retries, stopping: %r", error)
+        app.loop.create_task(app.crash(error))  # type: ignore[arg-type]
+
+    async def produce(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
+        """Hand one message to the producer; its delivery is awaited by the next commit."""
+        message = topic.as_future_message(key=key, value=value)
+        delivery = await topic.publish_message(message, wait=False)
+        cast("asyncio.Future[Any]", delivery).add_done_callback(on_delivery)
+
     def tag_topic(slug: str) -> faust.TopicT:
         if slug not in tag_topics:
             tag_topics[slug] = app.topic(names.tag(slug), key_type=bytes, value_type=bytes)
@@ -133,7 +152,7 @@ def build_worker_app(
             original_size=len(value),
             failed_at=utc_now_iso(),
         )
-        await dlq_topic.send(key=message.key, value=encode(letter), force=True)
+        await produce(dlq_topic, message.key, encode(letter))
         metrics.DLQ_MESSAGES.labels(reason).inc()
         log.warning(
             "message sent to dlq: reason=%s topic=%s partition=%d offset=%d: %s",
@@ -171,7 +190,7 @@ def build_worker_app(
                 await dead_letter(event, "processing_error", repr(exc))
                 continue
             metrics.PROCESSING_TIME.labels("tag").observe(time.perf_counter() - started)
-            await fingerprinted_topic.send(key=message.key, value=encode(fingerprinted), force=True)
+            await produce(fingerprinted_topic, message.key, encode(fingerprinted))
             yield None
 
     @app.agent(fingerprinted_topic, name="dedup-items")
@@ -226,16 +245,16 @@ def build_worker_app(
     async def publish_enriched(event: EnrichedItem) -> None:
         key = event.item.item_id.encode()
         value = encode(event)
-        await enriched_topic.send(key=key, value=value, force=True)
+        await produce(enriched_topic, key, value)
         metrics.ENRICHED_OUT.inc()
         if names.per_tag_topics:
             for tag in event.tags:
-                await tag_topic(tag.topic).send(key=key, value=value, force=True)
+                await produce(tag_topic(tag.topic), key, value)
         for tag in event.tags:
             metrics.TAGS_ASSIGNED.labels(tag.topic).inc()
         _observe_latency(event)
 
-    _add_web_pages(app)
+    _add_web_pages(app, faust_metrics=settings.worker.faust_metrics)
     _add_timers(app, holder)
     return app
 
@@ -331,8 +350,15 @@ def _observe_latency(event: EnrichedItem) -> None:
         metrics.END_TO_END_LATENCY.observe(max(0.0, now - parse_timestamp(event.item.published)))
 
 
-def _add_web_pages(app: faust.App) -> None:
-    setup_prometheus_sensors(app, registry=metrics.REGISTRY, name_prefix="telex_faust")
+def _add_web_pages(app: faust.App, *, faust_metrics: bool) -> None:
+    if faust_metrics:  # also serves /metrics
+        setup_prometheus_sensors(app, registry=metrics.REGISTRY, name_prefix="telex_faust")
+    else:
+
+        @app.page("/metrics")
+        async def metrics_page(web: Any, request: Any) -> Any:
+            headers = {"Content-Type": CONTENT_TYPE_LATEST}
+            return web.bytes(generate_latest(metrics.REGISTRY), headers=headers)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:

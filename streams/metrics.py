@@ -102,6 +102,11 @@ ENRICHED_OUT = Counter(
     "Enriched events produced to the enriched topic",
     registry=REGISTRY,
 )
+DELIVERY_FAILURES = Counter(
+    "telex_worker_delivery_failures",
+    "Outputs the producer failed to deliver after its retries (the worker stops on the first)",
+    registry=REGISTRY,
+)
 DLQ_MESSAGES = Counter(
     "telex_worker_dlq_messages", "Messages sent to the DLQ by reason", ["reason"], registry=REGISTRY
 )

@@ -262,7 +262,7 @@ async def test_faust_worker_enriches_over_sasl_ssl(
         stop_process(worker)
 
     assert [decode_enriched_item(value).event_id for value in enriched] == ["ev-sec-1"]
-    assert pages[0].startswith("200") and "telex_faust" in pages[0], pages[0][:300]
+    assert pages[0].startswith("200") and "telex_worker_enriched" in pages[0], pages[0][:300]
     for shown in (log.read_text(), *pages):
         assert secure_broker.password not in shown
         assert item.title not in shown  # pages and logs carry counts, never item content
