@@ -26,7 +26,7 @@ import base64
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -111,11 +111,21 @@ def build_worker_app(
     tag_topics: dict[str, faust.TopicT] = {}
     index = LocalIndex(_index_path(settings, worker_id))
     assignments = [0]
+    gaps = OffsetGaps()
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def count_assignments(sender: Any, assigned: set[Any], **kwargs: Any) -> None:
+        gaps.reset(getattr(app.consumer, "_committed_offset", {}))
         if any(tp.topic == names.fingerprinted for tp in assigned):
             assignments[0] += 1
+
+    def check_offset(event: EventT[bytes]) -> None:
+        message = event.message
+        skipped = gaps.observe(message.topic, message.partition, message.offset)
+        if skipped is not None:
+            metrics.OFFSET_GAPS.labels(message.topic).inc(skipped[1] - skipped[0])
+            log.error("consumer skipped offsets %d..%d of %s[%d] (a faust rebalance bug?)",
+                      skipped[0], skipped[1] - 1, message.topic, message.partition)  # fmt: skip
 
     def on_delivery(delivery: asyncio.Future[Any]) -> None:
         if delivery.cancelled() or delivery.exception() is None:
@@ -162,6 +172,7 @@ def build_worker_app(
     @app.agent(raw_topic, name="tag-raw-items")
     async def tag_raw_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
         async for event in stream.events():
+            check_offset(event)
             message = event.message
             value: bytes = message.value or b""
             if message.key is None:
@@ -202,6 +213,7 @@ def build_worker_app(
         watermark = 0.0
         expired_hour = -1
         async for event in stream.events():
+            check_offset(event)
             if built_for != assignments[0]:  # first event after (re)assignment: table recovered
                 started = time.perf_counter()
                 index.reset()
@@ -257,6 +269,29 @@ def build_worker_app(
     _add_web_pages(app, faust_metrics=settings.worker.faust_metrics)
     _add_timers(app, holder)
     return app
+
+
+class OffsetGaps:
+    """Offsets the consumer skipped within one assignment.
+
+    telex's topics are neither compacted nor transactional, so their offsets have no holes: an
+    event whose offset is past the next expected one means messages were skipped, which faust
+    has done around rebalances (faust-streaming issues #216, #221, #606). Backward jumps are
+    redeliveries (a seek to the committed offset) and fine.
+    """
+
+    def __init__(self) -> None:
+        self._next: dict[tuple[str, int], int] = {}
+
+    def reset(self, committed: Mapping[Any, int | None]) -> None:
+        """New assignment: each partition resumes at its committed offset (when known)."""
+        self._next = {(tp.topic, tp.partition): at for tp, at in committed.items() if at}
+
+    def observe(self, topic: str, partition: int, offset: int) -> tuple[int, int] | None:
+        """Record one consumed offset; the skipped range [first, end) if there is one."""
+        expected = self._next.get((topic, partition))
+        self._next[(topic, partition)] = offset + 1
+        return (expected, offset) if expected is not None and offset > expected else None
 
 
 class TableStore(MutableMapping[str, bytes]):

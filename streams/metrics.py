@@ -107,6 +107,12 @@ DELIVERY_FAILURES = Counter(
     "Outputs the producer failed to deliver after its retries (the worker stops on the first)",
     registry=REGISTRY,
 )
+OFFSET_GAPS = Counter(
+    "telex_worker_offset_gaps",
+    "Input offsets the consumer skipped within one assignment (should stay 0)",
+    ["topic"],
+    registry=REGISTRY,
+)
 DLQ_MESSAGES = Counter(
     "telex_worker_dlq_messages", "Messages sent to the DLQ by reason", ["reason"], registry=REGISTRY
 )

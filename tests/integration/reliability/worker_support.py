@@ -201,6 +201,16 @@ class Workers:
             for w in self.started
         )
 
+    def log_lines(self, *needles: str) -> list[str]:
+        """Lines of every worker's whole log that contain one of `needles`."""
+        logs = {w.worker_id: self._log_dir / f"{w.worker_id}.log" for w in self.started}
+        return [
+            f"{worker_id}: {line}"
+            for worker_id, log in logs.items()
+            for line in log.read_text(errors="replace").splitlines()
+            if any(needle in line for needle in needles)
+        ]
+
 
 def kill_hard(worker: Worker) -> None:
     """SIGKILL: no shutdown, no offset commit, no changelog flush."""
