@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agents.tagging import Evidence, tag_item
-from agents.taxonomy import Taxonomy, load_taxonomy
+from agents.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 SEED = Path(__file__).parents[3] / "streams" / "demo" / "seed_liveblog.json"
@@ -61,6 +61,29 @@ def test_title_weight_and_once_per_field(rules: Taxonomy) -> None:
     assert Evidence("treaty", "title", 2.0) in tag.evidence
     assert sum(e.term == "treaty" for e in tag.evidence) == 2
     assert tag.score == pytest.approx(2 + 2 + 2 + 1 + 1 + 1)
+
+
+def test_proximity_looks_at_its_own_topic_only() -> None:
+    # Both topics name their groups "a" and "b"; only "near" has the terms close together.
+    group = {"weight": 1, "all": []}
+    document = {
+        "version": "1",
+        "topics": {
+            "near": {
+                "threshold": 2.5,
+                "groups": {"a": {**group, "all": ["treaty"]}, "b": {**group, "all": ["defence"]}},
+                "near": [{"groups": ["a", "b"], "within": 1, "weight": 1}],
+            },
+            "far": {
+                "threshold": 2.5,
+                "groups": {"a": {**group, "all": ["pact"]}, "b": {**group, "all": ["army"]}},
+                "near": [{"groups": ["a", "b"], "within": 1, "weight": 1}],
+            },
+        },
+    }
+    taxonomy = parse_taxonomy(document, source="inline", digest="0" * 8)
+    tags = tag_item(taxonomy, title="", summary="pact treaty defence x y army", language="en")
+    assert [(tag.topic, tag.evidence[-1].term) for tag in tags] == [("near", "a~b")]
 
 
 def test_unknown_language_matches_every_language(rules: Taxonomy) -> None:
