@@ -26,7 +26,7 @@ import base64
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -35,10 +35,10 @@ import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import EventT, StreamT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from rocksdict import Rdict
 
 from agents.dedup import DedupConfig, Deduplicator
 from agents.enrich import dedup_stage, event_time, parse_timestamp, tag_stage, utc_now_iso
+from agents.store import ROCKSDB_OPTIONS, LocalMapping, TableStore
 from agents.taxonomy import Taxonomy, load_taxonomy
 from schemas.models import (
     DeadLetter,
@@ -107,9 +107,11 @@ def build_worker_app(
     )
     enriched_topic = app.topic(names.enriched, key_type=bytes, value_type=bytes)
     dlq_topic = app.topic(names.dlq, key_type=bytes, value_type=bytes, partitions=1)
-    dedup_table = app.Table("dedup-state", partitions=1, key_type=bytes, value_type=bytes)
+    dedup_table = app.Table(
+        "dedup-state", partitions=1, key_type=bytes, value_type=bytes, options=ROCKSDB_OPTIONS
+    )
     tag_topics: dict[str, faust.TopicT] = {}
-    index = LocalIndex(_index_path(settings, worker_id))
+    index = LocalMapping(_index_path(settings, worker_id))
     assignments = [0]
     gaps = OffsetGaps()
 
@@ -292,84 +294,6 @@ class OffsetGaps:
         expected = self._next.get((topic, partition))
         self._next[(topic, partition)] = offset + 1
         return (expected, offset) if expected is not None and offset > expected else None
-
-
-class TableStore(MutableMapping[str, bytes]):
-    """The dedup store on a Faust table: str keys as UTF-8 bytes, so recovery sees the same keys."""
-
-    def __init__(self, table: Any) -> None:
-        self._table = table
-
-    def __getitem__(self, key: str) -> bytes:
-        value: bytes = self._table[key.encode()]
-        return value
-
-    def __setitem__(self, key: str, value: bytes) -> None:
-        self._table[key.encode()] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._table[key.encode()]
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.encode() in self._table
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._table.get(key.encode(), default)
-
-    def __iter__(self) -> Iterator[str]:
-        return (key.decode() for key in self._table)
-
-    def __len__(self) -> int:
-        return len(self._table)
-
-
-class LocalIndex(MutableMapping[str, bytes]):
-    """The dedup LSH index: derived data kept locally (RocksDB on disk, or a dict), no changelog."""
-
-    def __init__(self, path: Path | None) -> None:
-        self._path = path
-        self._db: Any = self._open()
-
-    def reset(self) -> None:
-        """Drop every entry (before a rebuild)."""
-        if self._path is None:
-            self._db.clear()
-            return
-        self._db.close()
-        Rdict.destroy(str(self._path))
-        self._db = self._open()
-
-    def _open(self) -> Any:
-        if self._path is None:
-            return {}
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        return Rdict(str(self._path))
-
-    def __getitem__(self, key: str) -> bytes:
-        value: bytes = self._db[key]
-        return value
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._db.get(key, default)
-
-    def __setitem__(self, key: str, value: bytes) -> None:
-        self._db[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._db[key]
-
-    def pop(self, key: str, default: Any = None) -> Any:
-        value = self._db.get(key)
-        if value is None:
-            return default
-        del self._db[key]
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._db.keys())
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
 
 
 def _index_path(settings: Settings, worker_id: str) -> Path | None:

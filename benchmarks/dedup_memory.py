@@ -1,4 +1,4 @@
-"""Peak RSS of the Deduplicator with a large window in a RocksDB (rocksdict) store, no Faust.
+"""Peak RSS of the Deduplicator with a large window on RocksDB (the worker's options), no Faust.
 
 Run: python -m benchmarks.dedup_memory COUNT BUDGET_SECONDS; prints one JSON line. Fingerprints
 are real ones of a pool of generated items, each reused with its own content hash and a fresh
@@ -14,50 +14,16 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
 import orjson
-import rocksdict
 
 from agents.dedup import DedupConfig, Deduplicator
 from agents.fingerprint import SIGNATURE_SIZE, Fingerprint, fingerprint
+from agents.store import LocalMapping
 from benchmarks.items import raw_items
 
 POOL = 2000
-
-
-class RocksStore(MutableMapping[str, bytes]):
-    """str -> bytes mapping on a raw-mode rocksdict database (what Faust's rocksdb store uses)."""
-
-    def __init__(self, path: str) -> None:
-        self._db = rocksdict.Rdict(path, rocksdict.Options(raw_mode=True))
-
-    def __getitem__(self, key: str) -> bytes:
-        value = self._db.get(key.encode())
-        if value is None:
-            raise KeyError(key)
-        return bytes(value)
-
-    def __setitem__(self, key: str, value: bytes) -> None:
-        self._db[key.encode()] = value
-
-    def __delitem__(self, key: str) -> None:
-        if key.encode() not in self._db:
-            raise KeyError(key)
-        del self._db[key.encode()]
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.encode() in self._db
-
-    def __iter__(self) -> Iterator[str]:
-        return (key.decode() for key in self._db.keys() if isinstance(key, bytes))  # noqa: SIM118
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self._db.keys())  # noqa: SIM118
-
-    def close(self) -> None:
-        self._db.close()
 
 
 def fingerprint_pool() -> list[Fingerprint]:
@@ -71,9 +37,11 @@ def fill(count: int, budget_seconds: float) -> dict[str, float]:
     """Decide `count` items (or as many as fit in the budget); peak RSS and items reached."""
     rng = random.Random(7)
     pool = fingerprint_pool()
-    path = tempfile.mkdtemp(prefix="telex-bench-rocks-")
-    store = RocksStore(path)
-    deduplicator = Deduplicator(store, DedupConfig())
+    path = Path(tempfile.mkdtemp(prefix="telex-bench-rocks-"))
+    # As in the worker: records in one RocksDB (there a Faust table with the same options),
+    # the derived index in another.
+    store, index = LocalMapping(path / "store"), LocalMapping(path / "index")
+    deduplicator = Deduplicator(store, DedupConfig(), index=index)
     started = time.perf_counter()
     reached = 0
     samples: list[tuple[int, float]] = []
@@ -92,6 +60,7 @@ def fill(count: int, budget_seconds: float) -> dict[str, float]:
         window = deduplicator.window_size()
     finally:
         store.close()
+        index.close()
         shutil.rmtree(path, ignore_errors=True)
     return {"items": reached, "window": window, "rss_mb": _rss_mib("VmHWM"),
             "growth_mb_per_100k": _growth_per_100k(samples),
