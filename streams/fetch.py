@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import TracebackType
@@ -130,10 +130,15 @@ class _Progress:
 
     url: URL
     time_budget: float
+    started: float = field(default_factory=time.monotonic)
     hops: int = 0
     permanent_chain: bool = True
     bytes_read: int = 0
     visited: set[URL] = field(default_factory=set)
+
+    def elapsed(self) -> float:
+        """Seconds since the fetch began (slot waits included)."""
+        return time.monotonic() - self.started
 
     def permanent_target(self) -> str | None:
         return str(self.url) if self.hops and self.permanent_chain else None
@@ -192,17 +197,15 @@ class Fetcher:
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """GET `url` conditionally with the caller's stored validators; never raises for I/O."""
-        started = time.monotonic()
         try:
             progress = _Progress(URL(url), time_budget=self._settings.total_timeout)
         except ValueError as error:
             return FetchResult(FetchOutcome.REFUSED_ADDRESS, None, url, error=f"bad URL: {error}")
         async with self._all_slots:
             try:
-                result = await self._follow(progress, _conditional_headers(etag, last_modified))
+                return await self._follow(progress, _conditional_headers(etag, last_modified))
             except _FetchFailedError as failure:
-                result = _failed(progress, failure.outcome, str(failure), failure.status)
-        return _with_elapsed(result, time.monotonic() - started)
+                return _failed(progress, failure.outcome, str(failure), failure.status)
 
     async def _follow(self, progress: _Progress, headers: dict[str, str]) -> FetchResult:
         """Request hop after hop, checking each target, until a non-redirect response."""
@@ -275,6 +278,7 @@ class Fetcher:
             permanent_redirect_to=progress.permanent_target(),
             error=None if outcome in _SUCCESSES else f"HTTP {response.status}",
             bytes_read=progress.bytes_read,
+            elapsed_seconds=progress.elapsed(),
         )
 
     async def _read_body(self, progress: _Progress, response: aiohttp.ClientResponse) -> bytes:
@@ -374,8 +378,5 @@ def _failed(
         url=str(progress.url),
         error=reason,
         bytes_read=progress.bytes_read,
+        elapsed_seconds=progress.elapsed(),
     )
-
-
-def _with_elapsed(result: FetchResult, elapsed: float) -> FetchResult:
-    return replace(result, elapsed_seconds=elapsed)

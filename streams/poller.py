@@ -15,9 +15,10 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from functools import partial
+from operator import attrgetter
 
 from schemas.models import FeedState
 from streams import metrics
@@ -34,6 +35,13 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 SUCCESS_OUTCOMES = frozenset({"ok", "not_modified", "unchanged"})
+# The fields _worth_saving compares as FeedState.__eq__ would (one tuple each, so the same
+# identity shortcut); timestamps never count and the outcome is compared apart. Three
+# dataclasses.replace calls did this before, ~10% of an unchanged poll's CPU.
+_COMPARED_FIELDS = attrgetter(
+    *(f.name for f in fields(FeedState)
+      if f.compare and f.name not in {"last_success_at", "next_poll_at", "last_outcome"})
+)  # fmt: skip
 _MAX_IDLE_SLEEP = 1.0
 
 
@@ -261,18 +269,17 @@ class Poller:
         now = self._clock()
         metrics.FETCHES.labels(feed_id, result.outcome).inc()
         before = runtime.state
+        # The new state is built once, at the end (dataclasses.replace is costly per poll).
+        backoff_since: float | None
+        last_success_at: float | None
         if result.outcome in SUCCESS_OUTCOMES:
-            state = replace(before, failures=0, backoff_since=None, last_error=None,
-                            last_success_at=now, gone=False)  # fmt: skip
+            failures, backoff_since, last_error, gone = 0, None, None, False
+            last_success_at = now
             metrics.LAST_SUCCESS.labels(feed_id).set(now)
         else:
-            state = replace(
-                before,
-                failures=before.failures + 1,
-                backoff_since=before.backoff_since or now,
-                last_error=result.error,
-                gone=result.outcome == FetchOutcome.GONE,
-            )
+            failures, backoff_since = before.failures + 1, before.backoff_since or now
+            last_error, gone = result.error, result.outcome == FetchOutcome.GONE
+            last_success_at = before.last_success_at
             metrics.FEED_ERRORS.labels(feed_id, result.outcome).inc()
             if before.failures == 0 or before.last_outcome != result.outcome:
                 log.warning("feed error: feed_id=%s outcome=%s reason=%s",
@@ -280,8 +287,8 @@ class Poller:
         delay = next_poll_delay(
             runtime.feed.interval_seconds,
             PollFeedback(
-                consecutive_failures=state.failures,
-                gone=state.gone,
+                consecutive_failures=failures,
+                gone=gone,
                 retry_after=result.retry_after,
                 max_age=runtime.max_age,
                 ttl=runtime.ttl,
@@ -292,8 +299,11 @@ class Poller:
         if delay is None:
             log.warning("feed gone (410): feed_id=%s; polling stopped until restart", feed_id)
         runtime.due = now + delay if delay is not None else float("inf")
-        state = replace(state, last_outcome=result.outcome,
-                        next_poll_at=runtime.due if delay is not None else None)  # fmt: skip
+        state = replace(
+            before, failures=failures, backoff_since=backoff_since, last_error=last_error,
+            last_success_at=last_success_at, gone=gone, last_outcome=result.outcome,
+            next_poll_at=runtime.due if delay is not None else None,
+        )  # fmt: skip
         runtime.state = state
         metrics.IN_BACKOFF.labels(feed_id).set(1 if state.failures else 0)
         metrics.BACKOFF_SINCE.labels(feed_id).set(state.backoff_since or 0)
@@ -327,13 +337,11 @@ def _worth_saving(before: FeedState, after: FeedState) -> bool:
 
     So a 304 or an unchanged body writes nothing: 10,000 feeds polling cost no state traffic.
     """
-    if before.last_outcome in SUCCESS_OUTCOMES and after.last_outcome in SUCCESS_OUTCOMES:
-        after = replace(after, last_outcome=before.last_outcome)
-    return _without_timestamps(before) != _without_timestamps(after)
-
-
-def _without_timestamps(state: FeedState) -> FeedState:
-    return replace(state, last_success_at=None, next_poll_at=None)
+    if _COMPARED_FIELDS(before) != _COMPARED_FIELDS(after):
+        return True
+    both_succeeded = (before.last_outcome in SUCCESS_OUTCOMES
+                      and after.last_outcome in SUCCESS_OUTCOMES)  # fmt: skip
+    return not both_succeeded and before.last_outcome != after.last_outcome
 
 
 def _initialise_counters(feed_id: str) -> None:
