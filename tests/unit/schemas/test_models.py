@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from typing import Any
 
 import jsonschema
@@ -125,6 +125,7 @@ CASES: list[tuple[str, Any, Callable[[bytes], Any]]] = [
     ("telex.feed-state/1", FEED_STATE, decode_feed_state),
 ]
 CASE_IDS = [name for name, _, _ in CASES]
+_DELETE_KEY = object()
 
 
 def _schema_file_validator(schema_name: str) -> jsonschema.protocols.Validator:
@@ -149,6 +150,32 @@ def test_every_schema_file_has_a_case() -> None:
 @pytest.mark.parametrize(("schema_name", "model", "decode"), CASES, ids=CASE_IDS)
 def test_round_trip(schema_name: str, model: Any, decode: Callable[[bytes], Any]) -> None:
     assert decode(encode(model)) == model
+
+
+@pytest.mark.parametrize(("schema_name", "model", "decode"), CASES, ids=CASE_IDS)
+def test_a_decoded_model_encodes_to_the_same_bytes(
+    schema_name: str, model: Any, decode: Callable[[bytes], Any]
+) -> None:
+    decoded = decode(encode(model))
+    assert encode(decoded) == encode(model)
+    assert repr(decoded) == repr(model)
+
+
+def test_a_decoded_model_is_frozen() -> None:
+    decoded = decode_enriched_item(encode(ENRICHED))
+    for part in (decoded, decoded.item, decoded.dedup, decoded.tags[0].evidence[0]):
+        with pytest.raises(FrozenInstanceError):
+            setattr(part, "event_id", "changed")  # noqa: B010
+
+
+@pytest.mark.parametrize(
+    "change", [{"unknown": 1}, {"title": _DELETE_KEY}], ids=["unknown field", "missing field"]
+)
+def test_from_dict_refuses_what_the_constructor_refuses(change: dict[str, Any]) -> None:
+    data = {**orjson.loads(encode(RAW)), **change}
+    data = {key: value for key, value in data.items() if value is not _DELETE_KEY}
+    with pytest.raises(TypeError):
+        RawItem.from_dict(data)
 
 
 @pytest.mark.parametrize(("schema_name", "model", "decode"), CASES, ids=CASE_IDS)
