@@ -14,7 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import bench_memory, bench_parse, bench_pipeline, bench_poller, bench_worker
+from benchmarks import (
+    bench_e2e,
+    bench_memory,
+    bench_parse,
+    bench_pipeline,
+    bench_poller,
+    bench_worker,
+)
 from benchmarks.corpus import build_corpus
 from benchmarks.report import Section, machine_description, verdict
 from benchmarks.servers import kafka_bootstrap
@@ -40,10 +47,14 @@ class Scale:
     paced: int
     memory_items: int
     memory_budget: float
+    e2e_updates: int
+    e2e_item_interval: float
+    e2e_poll_interval: float
 
 
-FULL = Scale(30, 3, 100_000, 90.0, 200, 5, 10_000, 30.0, 3, 500, 200, 1_000_000, 60.0)
-SMOKE = Scale(5, 1, 1_000, 10.0, 20, 1, 300, 3.0, 2, 40, 20, 2_000, 10.0)
+FULL = Scale(30, 3, 100_000, 90.0, 200, 5, 10_000, 30.0, 3, 500, 200, 1_000_000, 60.0,
+             40, 1.0, 2.0)  # fmt: skip
+SMOKE = Scale(5, 1, 1_000, 10.0, 20, 1, 300, 3.0, 2, 40, 20, 2_000, 10.0, 6, 0.5, 1.0)
 
 
 def parse_section(scale: Scale) -> Section:
@@ -82,6 +93,13 @@ def sections(scale: Scale, bootstrap: str | None, work_dir: Path) -> list[Sectio
             rounds=scale.poll_rounds,
         ),
         lambda broker: bench_worker.run(broker, work_dir, burst=scale.burst, paced=scale.paced),
+        lambda broker: bench_e2e.run(
+            broker,
+            work_dir,
+            updates=scale.e2e_updates,
+            item_interval=scale.e2e_item_interval,
+            poll_interval=scale.e2e_poll_interval,
+        ),
         lambda _: bench_memory.run(scale.memory_items, scale.memory_budget),
     ]
     done: list[Section] = []

@@ -18,6 +18,7 @@ SECTIONS = (
     "## Tagging + dedup logic, one core",
     "## Poller CPU",
     "## Worker on the real broker",
+    "## End to end: live-blog update -> enriched event",
     "## Dedup window memory (RocksDB store)",
 )
 
