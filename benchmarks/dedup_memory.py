@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -33,7 +34,7 @@ def fingerprint_pool() -> list[Fingerprint]:
     ]
 
 
-def fill(count: int, budget_seconds: float) -> dict[str, float]:
+def fill(count: int, budget_seconds: float) -> dict[str, Any]:
     """Decide `count` items (or as many as fit in the budget); peak RSS and items reached."""
     rng = random.Random(7)
     pool = fingerprint_pool()
@@ -63,8 +64,8 @@ def fill(count: int, budget_seconds: float) -> dict[str, float]:
         index.close()
         shutil.rmtree(path, ignore_errors=True)
     return {"items": reached, "window": window, "rss_mb": _rss_mib("VmHWM"),
-            "growth_mb_per_100k": _growth_per_100k(samples),
-            "seconds": time.perf_counter() - started}  # fmt: skip
+            "growth_mb_per_100k": _growth_per_100k(samples[len(samples) // 2 :]),
+            "samples": samples, "seconds": time.perf_counter() - started}  # fmt: skip
 
 
 def _rss_mib(field: str) -> float:
@@ -76,10 +77,10 @@ def _rss_mib(field: str) -> float:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def _growth_per_100k(samples: list[tuple[int, float]]) -> float:
-    """RSS growth per 100,000 items between the first and last sample (0 if too few)."""
+def _growth_per_100k(samples: list[tuple[int, float]]) -> float | None:
+    """RSS growth per 100,000 items between the first and last of `samples` (None if too few)."""
     if len(samples) < 2:
-        return 0.0
+        return None
     (n0, rss0), (n1, rss1) = samples[0], samples[-1]
     return (rss1 - rss0) / (n1 - n0) * 100_000
 
