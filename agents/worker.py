@@ -204,6 +204,9 @@ def build_worker_app(
                 continue
             metrics.PROCESSING_TIME.labels("tag").observe(time.perf_counter() - started)
             await produce(fingerprinted_topic, message.key, encode(fingerprinted))
+            # Nothing above has to suspend, so with a backlog this loop would hold the event
+            # loop and starve the dedup agent (seconds without an enriched event in a burst).
+            await asyncio.sleep(0)
             yield None
 
     @app.agent(fingerprinted_topic, name="dedup-items")
