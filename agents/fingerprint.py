@@ -85,6 +85,10 @@ _CAPITALISED = re.compile(rf"[{_CAPITALS}](?<![^\W_](?s:.))[^\W_]*(?:-[^\W_]+)*"
 # On ASCII text _FOLDED_WORD only matches inside runs of letters, digits and "-": every other
 # byte becomes a space (bytes.translate: a table lookup per byte).
 _ASCII_SEPARATORS = bytes(c if chr(c).isalnum() or c == ord("-") else ord(" ") for c in range(256))
+# In such runs a match keeps exactly the hyphens between two letters or digits ("a-b" in
+# "a-b--c-"); the others separate words like spaces. The literal "-" first lets re jump from
+# hyphen to hyphen.
+_LOOSE_HYPHEN = re.compile(r"-(?:(?<![^\W_]-)|(?![^\W_]))")
 
 # Multiply-shift hashing (Dietzfelbinger et al.): h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32 with
 # odd a_i is a 2-universal family for 32-bit x. Fixed seed: every process computes the same
@@ -140,14 +144,10 @@ def folded_words(folded: str) -> set[str]:
     """The distinct _FOLDED_WORD matches of folded text; ASCII text skips the regex."""
     if not folded.isascii():
         return set(_FOLDED_WORD.findall(folded))
-    runs = folded.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii").split()
-    if "-" not in folded:
-        return set(runs)
-    words = {run for run in runs if "-" not in run}
-    for run in runs:
-        if "-" in run:  # "--", "-a" and "a-" need the regex's rule on hyphens
-            words.update(_FOLDED_WORD.findall(run))
-    return words
+    runs = folded.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii")
+    if "-" in runs:
+        runs = _LOOSE_HYPHEN.sub(" ", runs)
+    return set(runs.split())
 
 
 def hash_content(title: str, summary: str) -> str:
@@ -162,7 +162,7 @@ def _hash_folded(folded: FoldedText) -> str:
 
 def content_words(folded_tokens: Iterable[str]) -> frozenset[str]:
     """Stems of the words that carry content: no stop words, counts or single letters."""
-    candidates = set(folded_tokens).difference(_NOT_CONTENT)
+    candidates = _as_set(folded_tokens) - _NOT_CONTENT
     return frozenset({w[:STEM_LENGTH] for w in candidates if len(w) > 1 and not w.isdigit()})
 
 
@@ -197,10 +197,14 @@ def _is_acronym(word: str) -> bool:
     return sum(map(str.isupper, word)) > 1
 
 
+def _as_set(words: Iterable[str]) -> set[str] | frozenset[str]:
+    return words if isinstance(words, set | frozenset) else set(words)
+
+
 def numbers(text: str, folded_tokens: Iterable[str]) -> frozenset[str]:
     """Digit groups and spelled-out counts, normalised to digits ("3,5" -> "3.5")."""
     found = {match.replace(",", ".") for match in _digit_groups(text)}
-    found.update(_NUMBER_WORDS[word] for word in _NUMBER_WORDS.keys() & set(folded_tokens))
+    found.update(_NUMBER_WORDS[word] for word in _NUMBER_WORDS.keys() & _as_set(folded_tokens))
     return frozenset(found)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from agents.fingerprint import (
     fingerprint,
     fingerprint_from_dict,
     fingerprint_to_dict,
+    folded_words,
     hash_content,
     minhash,
 )
@@ -89,6 +91,15 @@ def test_numbers(text: str, expected: set[str]) -> None:
 @pytest.mark.parametrize("title", ["", "2024", " – "])
 def test_a_title_without_words_has_no_title_names(title: str) -> None:
     assert fingerprint(title=title, summary=SUMMARY, language="fr").title_names == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a-b--c-", "-a", "a-", "--", "nato-gipfel in den-haag", "x - y", "a-b-c d--e", "1-2,3_4",
+     "été-x", "l'accord", ""],
+)  # fmt: skip
+def test_folded_words_are_the_distinct_word_matches(text: str) -> None:
+    assert folded_words(text) == set(re.findall(r"[^\W_]+(?:-[^\W_]+)*", text))
 
 
 def test_signature_has_fixed_size_and_tracks_word_overlap() -> None:
