@@ -24,7 +24,7 @@ item is the whole cost of recovery; the index, ~20 writes per item, stays local.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from itertools import chain
@@ -38,6 +38,8 @@ from agents.similarity import jaccard, shared_names, unmentioned_title_names
 DedupStore = MutableMapping[str, bytes]
 
 _HOUR = 3600.0
+# Decoded records kept in memory per Deduplicator (about 2 KB each).
+RECORD_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,11 @@ class Deduplicator:
         self._store = store
         self._config = config
         self._index = store if index is None else index
+        # Decoded records with their word sets, most recently used last: the same candidates
+        # are verified again and again. Every write goes through this object, so the cache only
+        # goes stale when the store is refilled behind it (a worker recovering its table after
+        # a rebalance), and rebuild_index(), which the worker calls then, clears it.
+        self._cache: OrderedDict[str, _CachedRecord] = OrderedDict()
 
     def rebuild_index(self) -> int:
         """Recreate the index, empty and separate, from the item records.
@@ -144,6 +151,7 @@ class Deduplicator:
         Items are re-added in recording order, so buckets keep the same latest members and hash
         lists the same order; returns the number of records read (0 without a separate index).
         """
+        self._cache.clear()
         if self._index is self._store:
             return 0
         records = [(key[2:], self._get(key)) for key in list(self._store) if key.startswith("i:")]
@@ -175,9 +183,9 @@ class Deduplicator:
         message delivered again after a restart, and gets the verdict it got the first time,
         so its event is published again rather than lost (at-least-once).
         """
-        record = self._get(_item_key(item_id))
-        if record is not None:
-            return self._seen_item(item_id, record, fingerprint, event_time, source_offset)
+        cached = self._record(item_id)
+        if cached is not None:
+            return self._seen_item(item_id, cached.record, fingerprint, event_time, source_offset)
         holders = self._index_get(_hash_key(fingerprint.content_hash))
         if holders:
             first_id = holders[0]
@@ -275,6 +283,7 @@ class Deduplicator:
             record["tn"] = " ".join(sorted(fp.title_names))
             self._add_to_buckets(item_id, buckets)
         self._store[_item_key(item_id)] = orjson.dumps(record)
+        self._remember(item_id, record)
         self._add_to_time_index(item_id, hour, meta, new_item=decision.revision == 1)
         self._put_index("m", meta)
 
@@ -291,23 +300,23 @@ class Deduplicator:
         best: tuple[float, float, str] | None = None
         horizon = event_time - self._config.window_seconds
         for candidate in self._candidates(buckets):
-            record = self._get(_item_key(candidate))
-            if candidate == item_id or record is None or "w" not in record:
+            cached = self._record(candidate)
+            if candidate == item_id or cached is None or cached.words is None:
                 continue
-            if record["t"] < horizon or self._below_threshold(fingerprint, record):
+            record = cached.record
+            if record["t"] < horizon or self._below_threshold(fingerprint, cached.words):
                 continue
             is_duplicate, similarity = compare(
-                fingerprint, _record_fingerprint(record), self._config
+                fingerprint, _record_fingerprint(record, cached.words), self._config
             )
             key = (-similarity, record["t"], candidate)
             if is_duplicate and (best is None or key < best):
                 best = key
         return None if best is None else (best[2], -best[0])
 
-    def _below_threshold(self, fingerprint: Fingerprint, record: dict[str, Any]) -> bool:
+    def _below_threshold(self, fingerprint: Fingerprint, words: frozenset[str]) -> bool:
         """Cheap rejection on word overlap before the full comparison is built."""
-        words = record["w"].split()
-        shared = len(fingerprint.words.intersection(words))
+        shared = len(fingerprint.words & words)
         union = len(fingerprint.words) + len(words) - shared
         return shared < self._config.paraphrase_floor * union
 
@@ -363,10 +372,10 @@ class Deduplicator:
         for entry_key in _time_entries(hour, self._index_get(_count_key(hour)) or 0):
             item_id = self._index_get(entry_key)
             self._index.pop(entry_key, None)
-            record = self._get(_item_key(item_id))
+            cached = self._record(item_id)
             # A later revision moved the item to a later hour: that entry will expire it.
-            if record is not None and record["k"] == hour:
-                self._delete_item(item_id, record)
+            if cached is not None and cached.record["k"] == hour:
+                self._delete_item(item_id, cached.record)
                 removed += 1
         self._index.pop(_count_key(hour), None)
         return removed
@@ -376,12 +385,29 @@ class Deduplicator:
         for content_hash, _ in _hash_entries(record):
             self._remove_from_list(_hash_key(content_hash), item_id)
         del self._store[_item_key(item_id)]
+        self._cache.pop(item_id, None)
 
     # Store and index access -----------------------------------------------------------------
 
     def _story_of(self, item_id: str, *, default: str) -> str:
+        cached = self._record(item_id)
+        return str(cached.record["s"]) if cached is not None else default
+
+    def _record(self, item_id: str) -> _CachedRecord | None:
+        cached = self._cache.get(item_id)
+        if cached is not None:
+            self._cache.move_to_end(item_id)
+            return cached
         record = self._get(_item_key(item_id))
-        return str(record["s"]) if record is not None else default
+        return None if record is None else self._remember(item_id, record)
+
+    def _remember(self, item_id: str, record: dict[str, Any]) -> _CachedRecord:
+        words = frozenset(record["w"].split()) if "w" in record else None
+        cached = self._cache[item_id] = _CachedRecord(record, words)
+        self._cache.move_to_end(item_id)
+        if len(self._cache) > RECORD_CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return cached
 
     def _meta(self) -> dict[str, Any]:
         meta: dict[str, Any] | None = self._index_get("m")
@@ -412,11 +438,19 @@ def _hash_entries(record: dict[str, Any]) -> list[tuple[str, int]]:
     ]
 
 
-def _record_fingerprint(record: dict[str, Any]) -> Fingerprint:
+@dataclass(frozen=True, slots=True)
+class _CachedRecord:
+    """A decoded item record and, for indexed items, its word stems as a set."""
+
+    record: dict[str, Any]
+    words: frozenset[str] | None
+
+
+def _record_fingerprint(record: dict[str, Any], words: frozenset[str]) -> Fingerprint:
     return Fingerprint(
         content_hash=record["h"],
         signature=tuple(record["g"]),
-        words=frozenset(record["w"].split()),
+        words=words,
         entities=frozenset(record["e"].split()),
         numbers=frozenset(record["n"].split()),
         title_names=frozenset(record.get("tn", "").split()),
