@@ -8,8 +8,9 @@ from typing import Any
 
 import orjson
 
-from agents.dedup import DedupConfig, Deduplicator, DedupStore
+from agents.dedup import DedupConfig, Deduplicator
 from agents.enrich import dedup_stage, tag_stage, utc_now_iso
+from agents.store import LocalMapping
 from agents.taxonomy import load_taxonomy
 from schemas.models import RawItem, validate
 from streams.errors import MessageError
@@ -22,8 +23,9 @@ def enrich_lines(
 ) -> Iterator[bytes]:
     """Enriched events as JSON bytes, one per raw input line (blank lines skipped)."""
     taxonomy = load_taxonomy(settings.worker.taxonomy_path)
-    store: DedupStore = {}
-    deduplicator = Deduplicator(store, DedupConfig(settings.worker.dedup_window_seconds))
+    # In memory, compacted (see LocalMapping): a plain dict would keep ~4 KB per value.
+    config = DedupConfig(settings.worker.dedup_window_seconds)
+    deduplicator = Deduplicator(LocalMapping(None), config, index=LocalMapping(None))
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

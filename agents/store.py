@@ -93,6 +93,10 @@ class LocalMapping(MutableMapping[str, bytes]):
         return self._db.get(self._key(key), default)
 
     def __setitem__(self, key: str, value: bytes) -> None:
+        if self._path is None:
+            # orjson.dumps returns bytes holding a ~4 KB buffer however short the JSON: kept in
+            # a dict, a million small values would take gigabytes. RocksDB copies them anyway.
+            value = bytes(memoryview(value))
         self._db[self._key(key)] = value
 
     def __delitem__(self, key: str) -> None:
