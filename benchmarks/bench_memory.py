@@ -50,7 +50,8 @@ def section(result: dict[str, Any], count: int, budget_seconds: float) -> Sectio
     if reached < count:
         done.notes.append(
             f"the window did NOT reach {count:,} items within the budget: the RSS above is for "
-            "the smaller window; the full size has its own command (module docstring)"
+            "the smaller window; the full size has its own command, and its latest figures are "
+            "in docs/memory-1m.md (python -m benchmarks.bench_memory --items 1000000)"
         )
     return done
 
