@@ -127,8 +127,9 @@ def build_worker_app(
         skipped = gaps.observe(message.topic, message.partition, message.offset)
         if skipped is not None:
             metrics.OFFSET_GAPS.labels(message.topic).inc(skipped[1] - skipped[0])
-            log.error("consumer skipped offsets %d..%d of %s[%d] (a faust rebalance bug?)",
-                      skipped[0], skipped[1] - 1, message.topic, message.partition)  # fmt: skip
+            log.warning("consumer jumped past offsets %d..%d of %s[%d] (skipped, or reordered "
+                        "around a rebalance)", skipped[0], skipped[1] - 1, message.topic,
+                        message.partition)  # fmt: skip
 
     def on_delivery(delivery: asyncio.Future[Any]) -> None:
         if delivery.cancelled() or delivery.exception() is None:
@@ -278,12 +279,14 @@ def build_worker_app(
 
 
 class OffsetGaps:
-    """Offsets the consumer skipped within one assignment.
+    """Forward jumps of the consumed offsets within one assignment.
 
     telex's topics are neither compacted nor transactional, so their offsets have no holes: an
-    event whose offset is past the next expected one means messages were skipped, which faust
-    has done around rebalances (faust-streaming issues #216, #221, #606). Backward jumps are
-    redeliveries (a seek to the committed offset) and fine.
+    event whose offset is past the next expected one means messages were skipped or delivered
+    out of order, which faust does around rebalances (faust-streaming issues #216, #221, #606).
+    The 20,000-item crash test saw such jumps without losing any event, so they are counted
+    (telex_worker_offset_gaps_total) and logged for diagnosis, not alerted on. Backward jumps
+    are redeliveries (a seek to the committed offset) and fine.
     """
 
     def __init__(self) -> None:
