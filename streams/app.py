@@ -48,9 +48,9 @@ def create_app(
         web_host=worker.web_host,
         web_port=worker.web_port if web_port is None else web_port,
         web_in_thread=False,
-        # faust's default, kept: on a rebalance, wait for the event in flight to finish before
-        # partitions (and the dedup table) are revoked, instead of racing with the recovery.
-        stream_wait_empty=True,
+        # Not faust's default: with True, the scale-out/in test lost an item in 1 of 4 runs
+        # (its in-rebalance commit); False has the longer clean record in the reliability tests.
+        stream_wait_empty=False,
     )
 
 
