@@ -175,9 +175,9 @@ class Deduplicator:
         message delivered again after a restart, and gets the verdict it got the first time,
         so its event is published again rather than lost (at-least-once).
         """
-        found = self._record(item_id)
-        if found is not None:
-            return self._seen_item(item_id, found.record, fingerprint, event_time, source_offset)
+        record = self._record(item_id)
+        if record is not None:
+            return self._seen_item(item_id, record, fingerprint, event_time, source_offset)
         holders = self._index_get(_hash_key(fingerprint.content_hash))
         if holders:
             first_id = holders[0]
@@ -291,14 +291,14 @@ class Deduplicator:
         best: tuple[float, float, str] | None = None
         horizon = event_time - self._config.window_seconds
         for candidate in self._candidates(buckets):
-            found = self._record(candidate)
-            if candidate == item_id or found is None or found.words is None:
+            record = self._record(candidate)
+            if candidate == item_id or record is None or "w" not in record:
                 continue
-            record = found.record
-            if record["t"] < horizon or self._below_threshold(fingerprint, found.words):
+            words = frozenset(record["w"].split())
+            if record["t"] < horizon or self._below_threshold(fingerprint, words):
                 continue
             is_duplicate, similarity = compare(
-                fingerprint, _record_fingerprint(record, found.words), self._config
+                fingerprint, _record_fingerprint(record, words), self._config
             )
             key = (-similarity, record["t"], candidate)
             if is_duplicate and (best is None or key < best):
@@ -363,10 +363,10 @@ class Deduplicator:
         for entry_key in _time_entries(hour, self._index_get(_count_key(hour)) or 0):
             item_id = self._index_get(entry_key)
             self._index.pop(entry_key, None)
-            found = self._record(item_id)
+            record = self._record(item_id)
             # A later revision moved the item to a later hour: that entry will expire it.
-            if found is not None and found.record["k"] == hour:
-                self._delete_item(item_id, found.record)
+            if record is not None and record["k"] == hour:
+                self._delete_item(item_id, record)
                 removed += 1
         self._index.pop(_count_key(hour), None)
         return removed
@@ -380,17 +380,15 @@ class Deduplicator:
     # Store and index access -----------------------------------------------------------------
 
     def _story_of(self, item_id: str, *, default: str) -> str:
-        found = self._record(item_id)
-        return str(found.record["s"]) if found is not None else default
+        record = self._record(item_id)
+        return str(record["s"]) if record is not None else default
 
-    def _record(self, item_id: str) -> _Record | None:
+    def _record(self, item_id: str) -> dict[str, Any] | None:
         # Read from the store every time: a cache of decoded records went stale across a
         # rebalance (the worker's table is revoked and recovered behind this object) and made
         # the scale-in test drop an item as a repeat. Do not add one back without that test.
-        record = self._get(_item_key(item_id))
-        if record is None:
-            return None
-        return _Record(record, frozenset(record["w"].split()) if "w" in record else None)
+        record: dict[str, Any] | None = self._get(_item_key(item_id))
+        return record
 
     def _meta(self) -> dict[str, Any]:
         meta: dict[str, Any] | None = self._index_get("m")
@@ -419,14 +417,6 @@ def _hash_entries(record: dict[str, Any]) -> list[tuple[str, int]]:
         (entry, record.get("q", 0)) if isinstance(entry, str) else (entry[0], entry[1])
         for entry in record["hs"]
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class _Record:
-    """A decoded item record and, for indexed items, its word stems as a set."""
-
-    record: dict[str, Any]
-    words: frozenset[str] | None
 
 
 def _record_fingerprint(record: dict[str, Any], words: frozenset[str]) -> Fingerprint:
