@@ -16,7 +16,11 @@ The index is derived from the records (`rebuild_index` recreates it, in recordin
 - ``h:<hash>``      ids of the items recorded with this content hash, oldest first
 - ``b:<band>:<v>``  LSH bucket: ids of the latest items whose MinHash value in this band is v
 - ``c:<hour>``      number of time-index entries for that hour; ``t:<hour>:<n>`` the entries
-- ``m``             oldest hour with entries, number of items in the window, last sequence number
+- ``m``             oldest hour with entries, number of items in the window, last sequence
+                    number, and the input offset of the last message seen (``lo``)
+
+One more store key, ``p``, keeps that last input offset across expiry (written when the window
+moves), so a rebuilt index still knows where in its input log the state stands.
 
 Without a separate index both live in the one store. In the worker, one changelog message per
 item is the whole cost of recovery; the index, ~20 writes per item, stays local.
@@ -38,6 +42,7 @@ from agents.similarity import jaccard, shared_names, unmentioned_title_names
 DedupStore = MutableMapping[str, bytes]
 
 _HOUR = 3600.0
+_POSITION_KEY = "p"
 
 
 @dataclass(frozen=True)
@@ -147,11 +152,12 @@ class Deduplicator:
         if self._index is self._store:
             return 0
         records = [(key[2:], self._get(key)) for key in list(self._store) if key.startswith("i:")]
-        meta: dict[str, Any] = {"o": None, "n": 0, "q": 0}
+        meta: dict[str, Any] = {"o": None, "n": 0, "q": 0, "lo": self._get(_POSITION_KEY)}
         hashes: list[tuple[int, str, str]] = []
         for item_id, record in sorted(records, key=lambda pair: (pair[1].get("q", 0), pair[0])):
             self._add_to_time_index(item_id, record["k"], meta, new_item=True)
             meta["q"] = max(meta["q"], record.get("q", 0))
+            meta["lo"] = _later(meta["lo"], record.get("o"))
             hashes += [(q, content_hash, item_id) for content_hash, q in _hash_entries(record)]
             if "g" in record:
                 self._add_to_buckets(item_id, self._read_buckets_of(record["g"]))
@@ -175,6 +181,30 @@ class Deduplicator:
         message delivered again after a restart, and gets the verdict it got the first time,
         so its event is published again rather than lost (at-least-once).
         """
+        decision = self._decide(item_id, fingerprint, event_time, source_offset)
+        if source_offset is not None:
+            self.note_offset(source_offset)
+        return decision
+
+    def last_offset(self) -> int | None:
+        """Input offset of the last message this state has seen (None before any)."""
+        offset: int | None = self._meta().get("lo")
+        return offset
+
+    def note_offset(self, offset: int) -> None:
+        """Record that the input message at `offset` was seen (decided, or rejected as bad)."""
+        meta = self._meta()
+        if meta.get("lo") is None or offset > meta["lo"]:
+            meta["lo"] = offset
+            self._put_index("m", meta)
+
+    def _decide(
+        self,
+        item_id: str,
+        fingerprint: Fingerprint,
+        event_time: float,
+        source_offset: int | None,
+    ) -> DedupDecision:
         record = self._record(item_id)
         if record is not None:
             return self._seen_item(item_id, record, fingerprint, event_time, source_offset)
@@ -214,6 +244,8 @@ class Deduplicator:
         meta["n"] -= removed
         meta["o"] = last_expired + 1 if meta["n"] else None
         self._put_index("m", meta)
+        if meta.get("lo") is not None:  # the records that carried it may be gone
+            self._store[_POSITION_KEY] = orjson.dumps(meta["lo"])
         return removed
 
     def window_size(self) -> int:
@@ -260,6 +292,7 @@ class Deduplicator:
         """
         meta = self._meta()
         meta["q"] = sequence = meta.get("q", 0) + 1
+        meta["lo"] = _later(meta.get("lo"), source_offset)
         hour = int(event_time // _HOUR)
         hashes = list(known_hashes)
         if all(content_hash != fp.content_hash for content_hash, _ in hashes):
@@ -392,7 +425,7 @@ class Deduplicator:
 
     def _meta(self) -> dict[str, Any]:
         meta: dict[str, Any] | None = self._index_get("m")
-        return meta if meta is not None else {"o": None, "n": 0, "q": 0}
+        return meta if meta is not None else {"o": None, "n": 0, "q": 0, "lo": None}
 
     def _get(self, key: str) -> Any:
         raw = self._store.get(key)
@@ -404,6 +437,10 @@ class Deduplicator:
 
     def _put_index(self, key: str, value: Any) -> None:
         self._index[key] = orjson.dumps(value)
+
+
+def _later(offset: int | None, other: int | None) -> int | None:
+    return other if offset is None else offset if other is None else max(offset, other)
 
 
 def _bands(fingerprint: Fingerprint, config: DedupConfig) -> list[int]:

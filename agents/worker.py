@@ -27,14 +27,15 @@ import base64
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
-from faust.types import EventT, StreamT
+from faust.types import StreamT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agents.dedup import DedupConfig, Deduplicator
@@ -52,7 +53,7 @@ from schemas.models import (
 )
 from streams import metrics
 from streams.app import create_app
-from streams.kafka import broker_reachable
+from streams.kafka import broker_reachable, read_range
 from streams.settings import Settings
 from streams.topics import TopicNames
 
@@ -122,14 +123,22 @@ def build_worker_app(
         if any(tp.topic == names.fingerprinted for tp in assigned):
             assignments[0] += 1
 
-    def check_offset(event: EventT[bytes]) -> None:
-        message = event.message
-        skipped = gaps.observe(message.topic, message.partition, message.offset)
-        if skipped is not None:
-            metrics.OFFSET_GAPS.labels(message.topic).inc(skipped[1] - skipped[0])
-            log.warning("consumer jumped past offsets %d..%d of %s[%d] (skipped, or reordered "
-                        "around a rebalance)", skipped[0], skipped[1] - 1, message.topic,
-                        message.partition)  # fmt: skip
+    async def read_back(
+        message: InputMessage, start: int, handle: Callable[[InputMessage], Awaitable[None]]
+    ) -> None:
+        """Handle the messages at [start, message.offset) of its partition, read from the broker.
+
+        faust's stream passes over messages around some rebalances (it resumes the flow before
+        seeking to the committed offsets, faust-streaming #216, and after such a seek it skipped
+        the next message in tests) and acks them unprocessed; each agent notices the hole at the
+        next message and reads it back itself, in order, before that message.
+        """
+        topic, partition, end = message.topic, message.partition, message.offset
+        log.warning("stream passed over offsets %d..%d of %s[%d]; reading them from the broker",
+                    start, end - 1, topic, partition)  # fmt: skip
+        async for record in read_range(settings.kafka, topic, partition, start, end):
+            metrics.READ_BACK.labels(topic).inc()
+            await handle(record)
 
     def on_delivery(delivery: asyncio.Future[Any]) -> None:
         if delivery.cancelled() or delivery.exception() is None:
@@ -150,8 +159,7 @@ def build_worker_app(
             tag_topics[slug] = app.topic(names.tag(slug), key_type=bytes, value_type=bytes)
         return tag_topics[slug]
 
-    async def dead_letter(event: EventT[bytes], reason: str, error: str) -> None:
-        message = event.message
+    async def dead_letter(message: InputMessage, reason: str, error: str) -> None:
         value = message.value or b""
         letter = DeadLetter(
             reason=reason,
@@ -176,90 +184,96 @@ def build_worker_app(
     @app.agent(raw_topic, name="tag-raw-items")
     async def tag_raw_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
         async for event in stream.events():
-            check_offset(event)
             message = event.message
-            value: bytes = message.value or b""
-            if message.key is None:
-                await dead_letter(event, "missing_key", "raw message has no key (item id)")
-                continue
-            if len(value) > MAX_RAW_MESSAGE_BYTES:
-                await dead_letter(event, "too_large", f"raw message of {len(value)} bytes")
-                continue
-            try:
-                raw = decode_raw_item(value)
-            except SchemaViolation as exc:
-                metrics.ITEMS_IN.labels("unknown").inc()
-                await dead_letter(event, exc.reason, str(exc))
-                continue
-            metrics.ITEMS_IN.labels(raw.feed_id).inc()
-            started = time.perf_counter()
-            try:
-                fingerprinted = tag_stage(
-                    raw,
-                    holder.taxonomy,
-                    received_at=utc_now_iso(),
-                    languages=settings.worker.languages,
-                )
-            except Exception as exc:  # a bug on one item must not stop the worker
-                log.exception("tagging failed for item_id=%s", raw.item_id)
-                await dead_letter(event, "processing_error", repr(exc))
-                continue
-            metrics.PROCESSING_TIME.labels("tag").observe(time.perf_counter() - started)
-            await produce(fingerprinted_topic, message.key, encode(fingerprinted))
-            # Nothing above has to suspend, so with a backlog this loop would hold the event
-            # loop and starve the dedup agent (seconds without an enriched event in a burst).
+            expected = gaps.observe(message.topic, message.partition, message.offset)
+            if expected is not None:
+                await read_back(message, expected, tag_message)
+            await tag_message(message)
+            # Nothing in tag_message has to suspend, so with a backlog this loop would hold the
+            # event loop and starve the dedup agent (seconds without an enriched event).
             await asyncio.sleep(0)
             yield None
+
+    async def tag_message(message: InputMessage) -> None:
+        value: bytes = message.value or b""
+        if message.key is None:
+            await dead_letter(message, "missing_key", "raw message has no key (item id)")
+            return
+        if len(value) > MAX_RAW_MESSAGE_BYTES:
+            await dead_letter(message, "too_large", f"raw message of {len(value)} bytes")
+            return
+        try:
+            raw = decode_raw_item(value)
+        except SchemaViolation as exc:
+            metrics.ITEMS_IN.labels("unknown").inc()
+            await dead_letter(message, exc.reason, str(exc))
+            return
+        metrics.ITEMS_IN.labels(raw.feed_id).inc()
+        started = time.perf_counter()
+        try:
+            fingerprinted = tag_stage(
+                raw, holder.taxonomy, received_at=utc_now_iso(), languages=settings.worker.languages
+            )
+        except Exception as exc:  # a bug on one item must not stop the worker
+            log.exception("tagging failed for item_id=%s", raw.item_id)
+            await dead_letter(message, "processing_error", repr(exc))
+            return
+        metrics.PROCESSING_TIME.labels("tag").observe(time.perf_counter() - started)
+        await produce(fingerprinted_topic, message.key, encode(fingerprinted))
 
     @app.agent(fingerprinted_topic, name="dedup-items")
     async def dedup_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
         # Item records live in the changelogged table; the LSH buckets (16 writes per item)
         # in a local index rebuilt from those records whenever the partition is (re)assigned.
         deduplicator = Deduplicator(TableStore(dedup_table), dedup_config, index=index)
+        window = DedupWindow(deduplicator)
         built_for = -1
-        watermark = 0.0
-        expired_hour = -1
         async for event in stream.events():
-            check_offset(event)
             if built_for != assignments[0]:  # first event after (re)assignment: table recovered
                 started = time.perf_counter()
                 index.reset()
                 count = deduplicator.rebuild_index()
                 built_for = assignments[0]
-                log.info("dedup index rebuilt: %d items in %.1f s", count,
-                         time.perf_counter() - started)  # fmt: skip
-            try:
-                item = decode_fingerprinted_item(event.message.value or b"")
-            except SchemaViolation as exc:
-                await dead_letter(event, exc.reason, str(exc))
-                continue
-            started = time.perf_counter()
-            try:
-                outcome = dedup_stage(
-                    item,
-                    deduplicator,
-                    enriched_at=utc_now_iso(),
-                    near_duplicates=settings.worker.near_duplicates,
-                    worker=worker_id,
-                    # One partition: the offset alone places the message in the log.
-                    source_offset=event.message.offset,
-                )
-            except Exception as exc:  # a bug on one item must not stop the worker
-                log.exception("dedup failed for item_id=%s", item.item.item_id)
-                await dead_letter(event, "processing_error", repr(exc))
-                continue
-            metrics.PROCESSING_TIME.labels("dedup").observe(time.perf_counter() - started)
-            status = "dropped_unchanged" if outcome.decision.drop else outcome.decision.status
-            metrics.DEDUP_OUTCOMES.labels(status).inc()
-            if outcome.event is not None:
-                await publish_enriched(outcome.event)
-            # Item times, not the wall clock, drive expiry: replays expire the same items.
-            watermark = max(watermark, event_time(item.item))
-            if int(watermark // 3600) != expired_hour:  # the window moves in whole hours
-                expired_hour = int(watermark // 3600)
-                deduplicator.expire(watermark)
-            metrics.DEDUP_WINDOW.set(deduplicator.window_size())
+                log.info("dedup index rebuilt: %d items in %.1f s, last input offset %s", count,
+                         time.perf_counter() - started, deduplicator.last_offset())  # fmt: skip
+            # The state records the offset of every message it saw; a hole after it was
+            # passed over by the stream (see read_back). Decisions follow the log, without holes.
+            last = deduplicator.last_offset()
+            if last is not None and event.message.offset > last + 1:
+                await read_back(event.message, last + 1, partial(dedup_message, window=window))
+            await dedup_message(event.message, window)
             yield None
+
+    async def dedup_message(message: InputMessage, window: DedupWindow) -> None:
+        deduplicator = window.deduplicator
+        try:
+            item = decode_fingerprinted_item(message.value or b"")
+        except SchemaViolation as exc:
+            await dead_letter(message, exc.reason, str(exc))
+            deduplicator.note_offset(message.offset)
+            return
+        started = time.perf_counter()
+        try:
+            outcome = dedup_stage(
+                item,
+                deduplicator,
+                enriched_at=utc_now_iso(),
+                near_duplicates=settings.worker.near_duplicates,
+                worker=worker_id,
+                # One partition: the offset alone places the message in the log.
+                source_offset=message.offset,
+            )
+        except Exception as exc:  # a bug on one item must not stop the worker
+            log.exception("dedup failed for item_id=%s", item.item.item_id)
+            await dead_letter(message, "processing_error", repr(exc))
+            deduplicator.note_offset(message.offset)
+            return
+        metrics.PROCESSING_TIME.labels("dedup").observe(time.perf_counter() - started)
+        status = "dropped_unchanged" if outcome.decision.drop else outcome.decision.status
+        metrics.DEDUP_OUTCOMES.labels(status).inc()
+        if outcome.event is not None:
+            await publish_enriched(outcome.event)
+        window.advance(event_time(item.item))
 
     async def publish_enriched(event: EnrichedItem) -> None:
         key = event.item.item_id.encode()
@@ -278,15 +292,41 @@ def build_worker_app(
     return app
 
 
+class InputMessage(Protocol):
+    """What both a faust message and an aiokafka record offer."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass
+class DedupWindow:
+    """Moves the dedup window with item times, not the wall clock: replays expire alike."""
+
+    deduplicator: Deduplicator
+    watermark: float = 0.0
+    expired_hour: int = -1
+
+    def advance(self, item_time: float) -> None:
+        self.watermark = max(self.watermark, item_time)
+        if int(self.watermark // 3600) != self.expired_hour:  # the window moves in whole hours
+            self.expired_hour = int(self.watermark // 3600)
+            self.deduplicator.expire(self.watermark)
+        metrics.DEDUP_WINDOW.set(self.deduplicator.window_size())
+
+
 class OffsetGaps:
     """Forward jumps of the consumed offsets within one assignment.
 
     telex's topics are neither compacted nor transactional, so their offsets have no holes: an
-    event whose offset is past the next expected one means messages were skipped or delivered
-    out of order, which faust does around rebalances (faust-streaming issues #216, #221, #606).
-    The 20,000-item crash test saw such jumps without losing any event, so they are counted
-    (telex_worker_offset_gaps_total) and logged for diagnosis, not alerted on. Backward jumps
-    are redeliveries (a seek to the committed offset) and fine.
+    event whose offset is past the next expected one means messages were passed over (or come
+    later, out of order), which faust does around rebalances (faust-streaming issues #216,
+    #221, #606); the tag agent reads such holes back from the broker. A message that does come
+    later is then tagged twice, and the dedup stage drops the repeat. Backward jumps are
+    redeliveries (a seek to the committed offset) and fine.
     """
 
     def __init__(self) -> None:
@@ -296,11 +336,11 @@ class OffsetGaps:
         """New assignment: each partition resumes at its committed offset (when known)."""
         self._next = {(tp.topic, tp.partition): at for tp, at in committed.items() if at}
 
-    def observe(self, topic: str, partition: int, offset: int) -> tuple[int, int] | None:
-        """Record one consumed offset; the skipped range [first, end) if there is one."""
+    def observe(self, topic: str, partition: int, offset: int) -> int | None:
+        """Record one consumed offset; the first offset passed over before it, if any."""
         expected = self._next.get((topic, partition))
         self._next[(topic, partition)] = offset + 1
-        return (expected, offset) if expected is not None and offset > expected else None
+        return expected if expected is not None and offset > expected else None
 
 
 def _index_path(settings: Settings, worker_id: str) -> Path | None:

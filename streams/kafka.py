@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any
 
-from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.conn import create_conn
 from aiokafka.errors import KafkaConnectionError
+from aiokafka.structs import ConsumerRecord
 
 from streams.errors import BrokerError
 from streams.settings import KafkaSettings
@@ -109,3 +111,35 @@ async def broker_reachable(client: AIOKafkaClient, timeout: float = 2.0) -> bool
     except TimeoutError:
         pass
     return False
+
+
+async def read_range(
+    kafka: KafkaSettings, topic: str, partition: int, start: int, end: int, *, stall: float = 30.0
+) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """The messages at offsets [start, end) of one partition, in order, outside any group.
+
+    Offsets already removed by retention are passed over. Raises BrokerError when no message
+    arrives for `stall` seconds before `end` is reached.
+    """
+    consumer = AIOKafkaConsumer(
+        **client_options(kafka), group_id=None, enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )  # fmt: skip
+    await start_client(consumer, kafka)
+    try:
+        where = TopicPartition(topic, partition)
+        consumer.assign([where])
+        consumer.seek(where, start)
+        while await consumer.position(where) < end:
+            batch = await consumer.getmany(where, timeout_ms=int(stall * 1000))
+            if not batch:
+                raise BrokerError(
+                    f"no message from {topic}[{partition}] for {stall:.0f} s while reading "
+                    f"offsets {start}..{end - 1}; is the broker up?"
+                )
+            for record in batch[where]:
+                if record.offset >= end:
+                    return
+                yield record
+    finally:
+        await consumer.stop()

@@ -107,9 +107,10 @@ DELIVERY_FAILURES = Counter(
     "Outputs the producer failed to deliver after its retries (the worker stops on the first)",
     registry=REGISTRY,
 )
-OFFSET_GAPS = Counter(
-    "telex_worker_offset_gaps",
-    "Input offsets the consumer jumped past within one assignment (skipped or reordered)",
+READ_BACK = Counter(
+    "telex_worker_read_back",
+    "Input messages the worker read from the broker itself because its stream passed over "
+    "them (faust around rebalances)",
     ["topic"],
     registry=REGISTRY,
 )

@@ -276,3 +276,25 @@ def test_a_message_delivered_again_gets_its_first_verdict_and_a_repeat_is_droppe
     assert again == first and not again.drop
     repeat = dedup.decide(item_id="recap", fingerprint=recap, event_time=T0 + 90, source_offset=7)
     assert repeat.drop and repeat.status == "duplicate"
+
+
+def test_the_state_knows_the_last_input_offset_across_rebuild_and_expiry() -> None:
+    """The dedup agent compares each offset with this to find messages it never got."""
+    store: dict[str, bytes] = {}
+    dedup = Deduplicator(store, DedupConfig(window_seconds=2 * HOUR), index={})
+    assert dedup.last_offset() is None
+    for offset, (item_id, fp, t) in enumerate(_stream()[:10]):
+        dedup.decide(item_id=item_id, fingerprint=fp, event_time=t, source_offset=offset)
+    assert dedup.last_offset() == 9
+    dedup.decide(item_id=SEED[0]["id"], fingerprint=_fp(SEED[0]), event_time=T0, source_offset=10)
+    dedup.note_offset(11)  # a bad message, sent to the DLQ
+    dedup.note_offset(4)  # a redelivery does not move it back
+    assert dedup.last_offset() == 11
+    rebuilt = Deduplicator(store, index={})
+    rebuilt.rebuild_index()
+    assert rebuilt.last_offset() == 9  # records carry their offsets; 10 and 11 wrote none
+    dedup.expire(T0 + 100 * HOUR)
+    assert not any(key.startswith("i:") for key in store)
+    after_expiry = Deduplicator(store, index={})
+    after_expiry.rebuild_index()
+    assert after_expiry.last_offset() == 11

@@ -31,9 +31,9 @@ def test_offset_gaps_are_forward_jumps_within_an_assignment() -> None:
     gaps.reset({TP("raw", 0): 10, TP("raw", 1): None})
     assert gaps.observe("raw", 0, 10) is None
     assert gaps.observe("raw", 0, 11) is None
-    assert gaps.observe("raw", 0, 15) == (12, 15)
+    assert gaps.observe("raw", 0, 15) == 12
     assert gaps.observe("raw", 0, 3) is None  # redelivery after a seek back
     assert gaps.observe("raw", 1, 40) is None  # nothing committed yet: no expectation
     gaps.reset({TP("raw", 0): 100})  # another worker committed up to 100 meanwhile
     assert gaps.observe("raw", 0, 100) is None
-    assert gaps.observe("raw", 0, 102) == (101, 102)
+    assert gaps.observe("raw", 0, 102) == 101
