@@ -29,13 +29,12 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, cast
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
-from faust.types import StreamT
+from faust.types import TP, StreamT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agents.dedup import DedupConfig, Deduplicator
@@ -60,6 +59,12 @@ from streams.topics import TopicNames
 log = logging.getLogger(__name__)
 
 MAX_RAW_MESSAGE_BYTES = 1024 * 1024
+# A stream delivered nothing for this long (since its last event or assignment) while its
+# partition has messages past the last one seen: they were passed over at its end
+# (read_back_raw_tails, reveal_dedup_tail). The dedup check runs again after the retry time if
+# the copy that reveals them is passed over too.
+TAIL_QUIET_SECONDS = 10.0
+DEDUP_TAIL_RETRY_SECONDS = 60.0
 DLQ_ORIGINAL_LIMIT = 256 * 1024
 
 
@@ -113,7 +118,10 @@ def build_worker_app(
         "dedup-state", partitions=1, key_type=bytes, value_type=bytes, options=ROCKSDB_OPTIONS
     )
     tag_topics: dict[str, faust.TopicT] = {}
+    # Item records live in the changelogged table; the LSH buckets (16 writes per item) in a
+    # local index rebuilt from those records whenever the partition is (re)assigned.
     index = LocalMapping(_index_path(settings, worker_id))
+    dedup = DedupPartition(Deduplicator(TableStore(dedup_table), dedup_config, index=index), index)
     assignments = [0]
     gaps = OffsetGaps()
 
@@ -122,18 +130,23 @@ def build_worker_app(
         gaps.reset(getattr(app.consumer, "_committed_offset", {}))
         if any(tp.topic == names.fingerprinted for tp in assigned):
             assignments[0] += 1
+            dedup.last_event_at = time.monotonic()  # quiet time counts from the assignment
+        gaps.last_event_at = time.monotonic()
 
     async def read_back(
-        message: InputMessage, start: int, handle: Callable[[InputMessage], Awaitable[None]]
+        topic: str,
+        partition: int,
+        start: int,
+        end: int,
+        handle: Callable[[InputMessage], Awaitable[None]],
     ) -> None:
-        """Handle the messages at [start, message.offset) of its partition, read from the broker.
+        """Handle the messages at [start, end) of a partition, read from the broker directly.
 
         faust's stream passes over messages around some rebalances (it resumes the flow before
         seeking to the committed offsets, faust-streaming #216, and after such a seek it skipped
         the next message in tests) and acks them unprocessed; each agent notices the hole at the
         next message and reads it back itself, in order, before that message.
         """
-        topic, partition, end = message.topic, message.partition, message.offset
         log.warning("stream passed over offsets %d..%d of %s[%d]; reading them from the broker",
                     start, end - 1, topic, partition)  # fmt: skip
         async for record in read_range(settings.kafka, topic, partition, start, end):
@@ -185,14 +198,38 @@ def build_worker_app(
     async def tag_raw_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
         async for event in stream.events():
             message = event.message
-            expected = gaps.observe(message.topic, message.partition, message.offset)
-            if expected is not None:
-                await read_back(message, expected, tag_message)
-            await tag_message(message)
+            async with gaps.lock:
+                gaps.last_event_at = time.monotonic()
+                expected = gaps.observe(message.topic, message.partition, message.offset)
+                if expected is not None:
+                    await read_back(message.topic, message.partition, expected, message.offset,
+                                    tag_message)  # fmt: skip
+                await tag_message(message)
             # Nothing in tag_message has to suspend, so with a backlog this loop would hold the
             # event loop and starve the dedup agent (seconds without an enriched event).
             await asyncio.sleep(0)
             yield None
+
+    @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
+    async def read_back_raw_tails() -> None:
+        """Raw messages passed over at the end of a partition have no next message to reveal
+        them: after a quiet spell, read each assigned partition up to its end. Tagging writes
+        no table, so this timer tags them itself."""
+        try:
+            if not worker_is_ready(app):
+                return
+            async with gaps.lock:
+                if time.monotonic() - gaps.last_event_at < TAIL_QUIET_SECONDS:
+                    return
+                for where in app.consumer.assignment():
+                    expected = gaps.expected(where.topic, where.partition)
+                    log_end = app.consumer.highwater(where) or 0
+                    if where.topic == names.raw and expected is not None and log_end > expected:
+                        await read_back(where.topic, where.partition, expected, log_end,
+                                        tag_message)  # fmt: skip
+                        gaps.observe(where.topic, where.partition, log_end - 1)
+        except Exception:  # an escaping exception would stop the worker; next round retries
+            log.exception("raw tail check failed")
 
     async def tag_message(message: InputMessage) -> None:
         value: bytes = message.value or b""
@@ -223,29 +260,53 @@ def build_worker_app(
 
     @app.agent(fingerprinted_topic, name="dedup-items")
     async def dedup_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
-        # Item records live in the changelogged table; the LSH buckets (16 writes per item)
-        # in a local index rebuilt from those records whenever the partition is (re)assigned.
-        deduplicator = Deduplicator(TableStore(dedup_table), dedup_config, index=index)
-        window = DedupWindow(deduplicator)
-        built_for = -1
         async for event in stream.events():
-            if built_for != assignments[0]:  # first event after (re)assignment: table recovered
-                started = time.perf_counter()
-                index.reset()
-                count = deduplicator.rebuild_index()
-                built_for = assignments[0]
-                log.info("dedup index rebuilt: %d items in %.1f s, last input offset %s", count,
-                         time.perf_counter() - started, deduplicator.last_offset())  # fmt: skip
-            # The state records the offset of every message it saw; a hole after it was
-            # passed over by the stream (see read_back). Decisions follow the log, without holes.
-            last = deduplicator.last_offset()
-            if last is not None and event.message.offset > last + 1:
-                await read_back(event.message, last + 1, partial(dedup_message, window=window))
-            await dedup_message(event.message, window)
+            async with dedup.lock:
+                dedup.ensure_index(assignments[0])
+                dedup.last_event_at = time.monotonic()
+                # The state records the offset of every message it saw; a hole after it was
+                # passed over by the stream (see read_back): decisions follow the log, no holes.
+                await read_back_dedup(event.message.offset)
+                await dedup_message(event.message)
             yield None
 
-    async def dedup_message(message: InputMessage, window: DedupWindow) -> None:
-        deduplicator = window.deduplicator
+    async def read_back_dedup(end: int) -> None:
+        last = dedup.deduplicator.last_offset()
+        if last is not None and end > last + 1:
+            await read_back(names.fingerprinted, 0, last + 1, end, dedup_message)
+
+    @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
+    async def reveal_dedup_tail() -> None:
+        """A message passed over at the end of the log has no next message to reveal the hole.
+
+        After a quiet spell with the log past the state, append a copy of the log's last
+        message: its delivery reveals the hole (read back in order, see read_back_dedup), then
+        the copy itself is a repeat of the same item and content, dropped. Only the agent
+        decides: table writes need faust's current event.
+        """
+        try:
+            await reveal_passed_over_tail()
+        except Exception:  # an escaping exception would stop the worker; next round retries
+            log.exception("dedup tail check failed")
+
+    async def reveal_passed_over_tail() -> None:
+        where = TP(names.fingerprinted, 0)
+        if not (worker_is_ready(app) and where in app.consumer.assignment()):
+            return
+        log_end = app.consumer.highwater(where)
+        async with dedup.lock:
+            dedup.ensure_index(assignments[0])
+            last = dedup.deduplicator.last_offset()
+            if log_end is None or last is None or not dedup.tail_passed_over(last, log_end):
+                return
+            log.warning("dedup stream quiet with offsets %d..%d unseen; appending a copy of the "
+                        "last message to reveal them", last + 1, log_end - 1)  # fmt: skip
+            async for record in read_range(settings.kafka, where.topic, 0, log_end - 1, log_end):
+                await produce(fingerprinted_topic, record.key, record.value or b"")
+            dedup.nudged_at = (log_end, time.monotonic())
+
+    async def dedup_message(message: InputMessage) -> None:
+        deduplicator = dedup.deduplicator
         try:
             item = decode_fingerprinted_item(message.value or b"")
         except SchemaViolation as exc:
@@ -273,7 +334,7 @@ def build_worker_app(
         metrics.DEDUP_OUTCOMES.labels(status).inc()
         if outcome.event is not None:
             await publish_enriched(outcome.event)
-        window.advance(event_time(item.item))
+        dedup.advance(event_time(item.item))
 
     async def publish_enriched(event: EnrichedItem) -> None:
         key = event.item.item_id.encode()
@@ -303,14 +364,42 @@ class InputMessage(Protocol):
 
 
 @dataclass
-class DedupWindow:
-    """Moves the dedup window with item times, not the wall clock: replays expire alike."""
+class DedupPartition:
+    """The dedup stage in this worker: its state, index and window, and one lock, as the agent
+    and the tail read-back timer both decide items."""
 
     deduplicator: Deduplicator
+    index: LocalMapping
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    built_for: int = -1
+    last_event_at: float = field(default_factory=time.monotonic)
     watermark: float = 0.0
     expired_hour: int = -1
+    # Log end and time of the last copy appended to reveal a passed-over tail.
+    nudged_at: tuple[int, float] = (-1, 0.0)
+
+    def tail_passed_over(self, last: int, log_end: int) -> bool:
+        """The log has messages past the state, none was delivered for a while, and no copy
+        was appended to reveal them in the last minute (unless the log moved since)."""
+        now = time.monotonic()
+        if log_end <= last + 1 or now - self.last_event_at < TAIL_QUIET_SECONDS:
+            return False
+        end, at = self.nudged_at
+        return log_end > end + 1 or now - at > DEDUP_TAIL_RETRY_SECONDS
+
+    def ensure_index(self, assignment: int) -> None:
+        """Rebuild the index at the first event of an assignment (the table is recovered)."""
+        if self.built_for == assignment:
+            return
+        started = time.perf_counter()
+        self.index.reset()
+        count = self.deduplicator.rebuild_index()
+        self.built_for = assignment
+        log.info("dedup index rebuilt: %d items in %.1f s, last input offset %s", count,
+                 time.perf_counter() - started, self.deduplicator.last_offset())  # fmt: skip
 
     def advance(self, item_time: float) -> None:
+        """Move the window with item times, not the wall clock: replays expire alike."""
         self.watermark = max(self.watermark, item_time)
         if int(self.watermark // 3600) != self.expired_hour:  # the window moves in whole hours
             self.expired_hour = int(self.watermark // 3600)
@@ -318,6 +407,7 @@ class DedupWindow:
         metrics.DEDUP_WINDOW.set(self.deduplicator.window_size())
 
 
+@dataclass
 class OffsetGaps:
     """Forward jumps of the consumed offsets within one assignment.
 
@@ -329,8 +419,14 @@ class OffsetGaps:
     redeliveries (a seek to the committed offset) and fine.
     """
 
-    def __init__(self) -> None:
-        self._next: dict[tuple[str, int], int] = {}
+    _next: dict[tuple[str, int], int] = field(default_factory=dict)
+    # The tag agent and the tail timer both tag: one at a time.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_event_at: float = field(default_factory=time.monotonic)
+
+    def expected(self, topic: str, partition: int) -> int | None:
+        """The next offset expected from the partition (None before anything is known)."""
+        return self._next.get((topic, partition))
 
     def reset(self, committed: Mapping[Any, int | None]) -> None:
         """New assignment: each partition resumes at its committed offset (when known)."""

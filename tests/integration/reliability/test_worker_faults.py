@@ -254,13 +254,15 @@ async def test_restarted_worker_keeps_its_dedup_decisions(
     assert not republished, republished
 
 
+@pytest.mark.parametrize("passed_over", [2, 5], ids=["hole-then-message", "hole-at-log-end"])
 async def test_dedup_reads_back_fingerprinted_messages_its_stream_passed_over(
-    settings_factory: Any, tmp_path: Path
+    passed_over: int, settings_factory: Any, tmp_path: Path
 ) -> None:
     """What faust does around some rebalances, made to happen: the group's committed offset of
-    the fingerprinted partition moves past messages no worker processed. The restarted worker's
-    dedup state knows the last offset it saw, finds the hole and reads it from the broker, so
-    every item still gets its event, in log order."""
+    the fingerprinted partition moves past messages no worker processed (2 of the 5 new ones,
+    or all 5: then no next message reveals the hole). The restarted worker's dedup state knows
+    the last offset it saw, finds the hole and reads it from the broker, so every item still
+    gets its event, in log order."""
     settings = settings_factory()
     names = TopicNames.from_settings(settings)
     await ensure_topics(settings, TAGS)
@@ -275,14 +277,15 @@ async def test_dedup_reads_back_fingerprinted_messages_its_stream_passed_over(
             assert await out.wait_for(len(first), timeout=90), workers.log_text()
             await asyncio.sleep(3)  # past the 1 s commit interval
             stop_process(before.process)
-            end = await send_and_commit_past(settings, fingerprinted, passed_over=2)
+            end = await send_and_commit_past(settings, fingerprinted, passed_over=passed_over)
             workers.start("hole-b")
             expected = {item.event_id for item in [*first, *later]}
             arrived = await out.wait_for_ids(expected, timeout=90)
             notes = workers.log_lines("passed over offsets")
-    print(f"\nhole at offsets {end}..{end + 1}: {notes}")
+    hole = f"offsets {end}..{end + passed_over - 1}"
+    print(f"\nhole at {hole}: {notes}")
     assert arrived, (sorted(expected - out.counts.keys()), workers.log_text())
-    assert any(f"offsets {end}..{end + 1}" in line for line in notes), notes
+    assert any(hole in line for line in notes), notes
 
 
 async def send_and_commit_past(
