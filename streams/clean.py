@@ -24,11 +24,23 @@ _BLOCK_TAG = re.compile(
     r"<(?:br|/?(?:p|div|li|ul|ol|h[1-6]|tr|td|th|blockquote|figure|figcaption|section|article))\b[^>]*>",
     re.IGNORECASE,
 )
-# "<name" or "</name" of a tag, or "<!" / "<?" (comment, doctype, processing instruction).
+# "name" or "/name" of a tag, or "!" / "?" (comment, doctype, processing instruction).
 # Tag names end at HTML's own whitespace (tab, LF, FF, CR, space), not at Unicode's. The "<"
 # is factored out of the alternation so re skips to it instead of trying every position.
-_TAG_START = re.compile(r"<(?:/?[A-Za-z][^\t\n\f\r />]*|[!?])")
-_ALLOWED_TAG_STARTS = frozenset(f"<{slash}{tag}" for tag in _ALLOWED_TAGS for slash in ("", "/"))
+_TAG_NAME = re.compile(r"<(/?[A-Za-z][^\t\n\f\r />]*|[!?])")
+_ALLOWED_TAG_NAMES = frozenset(f"{slash}{tag}" for tag in _ALLOWED_TAGS for slash in ("", "/"))
+# A tag as nh3 writes it, with no "<" or ">" in its attribute values; split() keeps the name.
+_PLAIN_TAG = re.compile(r'<(/?[a-z][a-z0-9]*)(?: [a-z]+="[^"<>]*")*>')
+# The names (with "/") of the tags that _BLOCK_TAG matches in such plain tags.
+_BLOCK_TAG_NAMES = frozenset(
+    ["br"]
+    + [
+        f"{slash}{name}"
+        for name in ("p", "div", "li", "ul", "ol", "tr", "td", "th", "blockquote", "figure",
+                     "figcaption", "section", "article", *(f"h{level}" for level in range(1, 7)))
+        for slash in ("", "/")
+    ]
+)  # fmt: skip
 # A tag as nh3 serializes it: attribute values always double-quoted, '"' inside escaped.
 _SERIALIZED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 # XML 1.0 §2.2 forbids C0 controls except tab, LF and CR; feeds still contain them.
@@ -94,14 +106,36 @@ def clean_and_sanitize(fragment: str, base_url: str) -> tuple[str, str]:
     if has_control_chars(fragment) or not _has_markup(fragment):
         return clean_text(fragment), sanitize_html(fragment, base_url)
     sanitized = _sanitizer(base_url).clean(fragment).strip()
-    tags = [tag.lower() for tag in _TAG_START.findall(fragment)]
-    # Same tags in the same order (nh3 writes names in lower case): the parser dropped, added
-    # and moved none (stray end tags, implied </p>, adoption agency).
-    unchanged = tags == _TAG_START.findall(sanitized) and _ALLOWED_TAG_STARTS.issuperset(tags)
-    if not unchanged:
+    names = _allowed_tag_names(fragment)
+    if names is None:
         return clean_text(fragment), sanitized
+    parts = _PLAIN_TAG.split(sanitized)
+    if not len(parts) // 2 == sanitized.count("<") == sanitized.count(">"):
+        return _text_off_any_tags(fragment, sanitized, names), sanitized
+    # Every "<" and ">" is in a plain tag: parts alternate text and tag names. Same tags in
+    # the same order (nh3 writes names in lower case): the parser dropped, added and moved
+    # none (stray end tags, implied </p>, adoption agency).
+    if names != parts[1::2]:
+        return clean_text(fragment), sanitized
+    # What _BLOCK_TAG then _SERIALIZED_TAG make of plain tags: a space or nothing.
+    parts[1::2] = [" " if name in _BLOCK_TAG_NAMES else "" for name in parts[1::2]]
+    return _normalised_text(html.unescape("".join(parts))), sanitized
+
+
+def _allowed_tag_names(fragment: str) -> list[str] | None:
+    """Lower-case names of the fragment's tags, or None when one is not on the allow-list."""
+    names = _TAG_NAME.findall(fragment)
+    if not _ALLOWED_TAG_NAMES.issuperset(names):  # allowed names are lower case already
+        names = [name.lower() for name in names]
+    return names if _ALLOWED_TAG_NAMES.issuperset(names) else None
+
+
+def _text_off_any_tags(fragment: str, sanitized: str, names: list[str]) -> str:
+    """clean_and_sanitize's text when some attribute value holds "<" or ">"."""
+    if names != _TAG_NAME.findall(sanitized):
+        return clean_text(fragment)
     untagged = _SERIALIZED_TAG.sub("", _BLOCK_TAG.sub(" ", sanitized))
-    return _normalised_text(html.unescape(untagged)), sanitized
+    return _normalised_text(html.unescape(untagged))
 
 
 def _normalised_text(text: str) -> str:
