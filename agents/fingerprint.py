@@ -12,9 +12,11 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from agents.text import FoldedText, fold, fold_text
 
@@ -98,6 +100,58 @@ _MULTIPLIERS = _RNG.integers(1, 2**63, size=SIGNATURE_SIZE, dtype=np.uint64) * n
 _OFFSETS = _RNG.integers(0, 2**63, size=SIGNATURE_SIZE, dtype=np.uint64)
 _EMPTY_SIGNATURE = (2**32 - 1,) * SIGNATURE_SIZE
 
+# Spelling variants, exonyms, demonyms and seats of power of frequent news entities, folded to
+# one key per entity (see the file's header).
+ALIASES_PATH = Path(__file__).with_name("aliases.yaml")
+# Endings the loader adds to a demonym's base form: en -s; fr -e/-s/-es/-ne/-nes; de -e/-en/-er/
+# -es/-em. Forms that are not words ("germane") are harmless: nothing else folds to them.
+_ADJECTIVE_ENDINGS = ("", "s", "e", "es", "ne", "nes", "en", "er", "em")
+_PHRASE_SEPARATOR = re.compile(r"[\s-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Aliases:
+    """Alias table, folded: one key per entity for its single-word and multi-word variants."""
+
+    # Folded one-word variant (hyphenated ones included: "etats-unis") -> key.
+    names: Mapping[str, str]
+    # The same without stop words ("un" is the French article before it is the UN): for words.
+    words: Mapping[str, str]
+    # Multi-word variants, in folded text, words separated by a space or a hyphen.
+    phrases: re.Pattern[str] | None
+    # Variant with its words joined by one space ("maison blanche") -> key.
+    phrase_keys: Mapping[str, str]
+    # Tokens without which no phrase can occur: each one's last word and its hyphenated form
+    # ("blanche", "maison-blanche"). Items without them skip the regex.
+    phrase_gate: frozenset[str] = frozenset()
+
+
+def load_aliases(path: Path = ALIASES_PATH) -> Aliases:
+    """Read an alias file: `names`, `adjectives` (inflected), `phrases` and `seats` sections."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    names: dict[str, str] = {}
+    phrase_keys: dict[str, str] = {}
+    for section in ("names", "adjectives", "phrases", "seats"):
+        endings = _ADJECTIVE_ENDINGS if section == "adjectives" else ("",)
+        for key, variants in (document.get(section) or {}).items():
+            for variant in [key, *variants]:
+                parts = _PHRASE_SEPARATOR.split(fold(str(variant)).strip())
+                if len(parts) > 1:
+                    phrase_keys[" ".join(parts)] = str(key)
+                if len(parts) == 1 or "-" in str(variant):
+                    names.update({"-".join(parts) + ending: str(key) for ending in endings})
+    phrases = None
+    if phrase_keys:
+        alternatives = sorted(phrase_keys, key=len, reverse=True)
+        pattern = "|".join(r"[\s-]+".join(map(re.escape, p.split())) for p in alternatives)
+        phrases = re.compile(rf"(?<![^\W_])(?:{pattern})(?![^\W_])")
+    words = {variant: key for variant, key in names.items() if variant not in _NOT_CONTENT}
+    gate = {p.split()[-1] for p in phrase_keys} | {p.replace(" ", "-") for p in phrase_keys}
+    return Aliases(names, words, phrases, phrase_keys, frozenset(gate))
+
+
+ALIASES = load_aliases()
+
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
@@ -129,15 +183,36 @@ def fingerprint(
     # Elided "l'", "qu'" split off as their own short tokens, which content_words drops: cheaper
     # than text.tokens(), whose elision pass costs as much as the rest of the fingerprint.
     distinct = folded_words(f"{folded.title}\n{folded.summary}")
+    in_title: list[PhraseAlias] = []
+    in_text: list[PhraseAlias] = []
+    # The phrase regex costs as much as the tokenising: most items have no token it needs.
+    if not distinct.isdisjoint(ALIASES.phrase_gate):
+        in_title = phrase_aliases(folded.title)
+        in_text = in_title + phrase_aliases(folded.summary)
     words = content_words(distinct)
     return Fingerprint(
         content_hash=content_hash or _hash_folded(folded),
         signature=minhash(words),
         words=words,
-        entities=named_entities(title, summary),
+        entities=_named_entities(title, summary, in_text),
         numbers=numbers(f"{title}\n{summary}", distinct),
-        title_names=title_names(title),
+        title_names=_title_names(title, in_title),
     )
+
+
+# A multi-word alias found in folded text: its key and its words ("maison", "blanche").
+PhraseAlias = tuple[str, tuple[str, ...]]
+
+
+def phrase_aliases(folded: str) -> list[PhraseAlias]:
+    """The multi-word alias variants ("maison blanche", "etats-unis") in folded text."""
+    if ALIASES.phrases is None or not folded:
+        return []
+    found: list[PhraseAlias] = []
+    for match in ALIASES.phrases.finditer(folded):
+        parts = tuple(_PHRASE_SEPARATOR.split(match.group()))
+        found.append((ALIASES.phrase_keys[" ".join(parts)], parts))
+    return found
 
 
 def folded_words(folded: str) -> set[str]:
@@ -167,20 +242,40 @@ def content_words(folded_tokens: Iterable[str]) -> frozenset[str]:
 
 
 def named_entities(title: str, summary: str) -> frozenset[str]:
-    """Folded capitalised words and acronyms that are not stop words (names, places, orgs).
+    """Folded capitalised words and acronyms that are not stop words (names, places, orgs), plus
+    the alias key of each one that has one ("Poutine" adds "putin").
 
     German capitalises every noun, so for German this is closer to "nouns"; the guard that uses
     entities only looks at substitutions between otherwise similar texts, where that is harmless.
     """
+    folded = fold(f"{title}\n{summary}")
+    return _named_entities(title, summary, phrase_aliases(folded))
+
+
+def _named_entities(title: str, summary: str, phrases: Iterable[PhraseAlias]) -> frozenset[str]:
     capitalised = _CAPITALISED.findall(f"{title}\n{summary}")
     acronyms = {fold(word) for word in capitalised if word.isupper()}
     names = set(fold(" ".join(capitalised)).split()).difference(_NOT_CONTENT)
-    return frozenset(acronyms | {name for name in names if len(name) > 1})
+    entities = acronyms | {name for name in names if len(name) > 1}
+    names_map = ALIASES.names
+    keys = {names_map[name] for name in entities & names_map.keys()}
+    keys.update(key for key, _ in phrases)
+    for name in entities:
+        if "-" in name:  # "Nato-Gipfel", "US-Präsident": the alias of a part
+            keys.update(names_map[p] for p in name.split("-") if p in names_map)
+    return frozenset(entities | keys)
 
 
 def title_names(title: str) -> frozenset[str]:
     """Folded names a title is about: capitalised words, minus the sentence-initial word (unless
-    an acronym) and first names (a capitalised word followed by another: "Viktor Orbán")."""
+    an acronym) and first names (a capitalised word followed by another: "Viktor Orbán").
+
+    The words of a multi-word alias give way to its key ("Maison Blanche" -> "washington").
+    """
+    return _title_names(title, phrase_aliases(fold(title)))
+
+
+def _title_names(title: str, phrases: Iterable[PhraseAlias]) -> frozenset[str]:
     parts = _TITLE_WORD.findall(title)
     names = {
         fold(word)
@@ -189,7 +284,11 @@ def title_names(title: str) -> frozenset[str]:
     }
     if parts and not _is_acronym(parts[0]):
         names.discard(fold(parts[0]))
-    return frozenset(n for n in names.difference(_NOT_CONTENT) if len(n) > 1)
+    names = {n for n in names.difference(_NOT_CONTENT) if len(n) > 1}
+    for key, words in phrases:
+        names.difference_update(words)
+        names.add(key)
+    return frozenset(names)
 
 
 def _is_acronym(word: str) -> bool:

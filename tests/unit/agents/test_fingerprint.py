@@ -9,8 +9,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 
 from agents.fingerprint import (
+    ALIASES,
+    ALIASES_PATH,
     SIGNATURE_SIZE,
     Fingerprint,
     fingerprint,
@@ -18,8 +21,10 @@ from agents.fingerprint import (
     fingerprint_to_dict,
     folded_words,
     hash_content,
+    load_aliases,
     minhash,
 )
+from agents.text import fold
 
 ROOT = Path(__file__).resolve().parents[3]
 TITLE = "L’accord de défense Corée du Nord–Russie en vigueur, Lavrov à Malte"
@@ -125,3 +130,58 @@ def test_signature_is_identical_in_a_fresh_process() -> None:
     )
     output = subprocess.check_output([sys.executable, "-c", code], cwd=ROOT, timeout=60)
     assert orjson.loads(output) == list(_fp().signature)
+
+
+def test_alias_keys_are_added_to_entities_and_words_are_unchanged() -> None:
+    fp = fingerprint(
+        title="Orbán reçu par Poutine au Kremlin",
+        summary="Le dirigeant hongrois est arrivé vendredi à Moscou.",
+        language="fr",
+    )
+    assert {"poutine", "putin", "kremlin", "moscou", "moscow"} <= fp.entities
+    assert "poutin" in fp.words
+    assert not {"putin", "moscow", "hungar"} & fp.words  # word overlap (J) is not changed
+    assert fp.title_names == {"poutine", "kremlin"}
+
+
+@pytest.mark.parametrize(
+    ("title", "names"),
+    [
+        ("Visite de Zelensky à la Maison-Blanche", {"zelensky", "washington"}),
+        ("Zelensky received at the White House", {"washington"}),
+        ("Selenskyj im Weißen Haus empfangen", {"washington"}),
+        ("Sanctions : la réponse des États-Unis", {"usa"}),
+    ],
+)
+def test_a_multi_word_alias_in_a_title_is_one_name(title: str, names: set[str]) -> None:
+    fp = fingerprint(title=title, summary="", language=None)
+    assert fp.title_names == names
+    assert names <= fp.entities
+
+
+def test_aliases_inflect_demonyms_and_keep_stop_words_out_of_words() -> None:
+    assert {ALIASES.names[w] for w in ("hongrois", "hongroise", "ungarischen", "hungarian")} == {
+        "hungary"
+    }
+    assert ALIASES.names["un"] == ALIASES.names["onu"] == "uno"
+    assert "un" not in ALIASES.words  # the French article
+    assert ALIASES.words["onu"] == "uno"
+
+
+def test_every_alias_variant_has_one_key(tmp_path: Path) -> None:
+    document = yaml.safe_load(ALIASES_PATH.read_text(encoding="utf-8"))
+    keys_of: dict[str, set[str]] = {}
+    for section in document.values():
+        for key, variants in section.items():
+            for variant in [key, *variants]:
+                keys_of.setdefault(fold(str(variant)), set()).add(str(key))
+    assert {variant: keys for variant, keys in keys_of.items() if len(keys) > 1} == {}
+    custom = tmp_path / "aliases.yaml"
+    custom.write_text("names:\n  kyiv: [Kiew]\nphrases:\n  usa: [Vereinigte Staaten]\n")
+    loaded = load_aliases(custom)
+    assert loaded.names == {"kyiv": "kyiv", "kiew": "kyiv", "usa": "usa"}
+    assert loaded.phrases is not None
+    assert loaded.phrases.findall("die vereinigte  staaten, vereinigte-staaten") == [
+        "vereinigte  staaten",
+        "vereinigte-staaten",
+    ]
