@@ -151,6 +151,7 @@ def load_aliases(path: Path = ALIASES_PATH) -> Aliases:
 
 
 ALIASES = load_aliases()
+_ALIAS_KEYS = frozenset(ALIASES.words.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,11 +191,12 @@ def fingerprint(
         in_title = phrase_aliases(folded.title)
         in_text = in_title + phrase_aliases(folded.summary)
     words = content_words(distinct)
+    entities = _named_entities(title, summary, in_text)
     return Fingerprint(
         content_hash=content_hash or _hash_folded(folded),
-        signature=minhash(words),
+        signature=minhash(signature_terms(distinct, in_text)),
         words=words,
-        entities=_named_entities(title, summary, in_text),
+        entities=entities,
         numbers=numbers(f"{title}\n{summary}", distinct),
         title_names=_title_names(title, in_title),
     )
@@ -213,6 +215,35 @@ def phrase_aliases(folded: str) -> list[PhraseAlias]:
         parts = tuple(_PHRASE_SEPARATOR.split(match.group()))
         found.append((ALIASES.phrase_keys[" ".join(parts)], parts))
     return found
+
+
+def signature_terms(folded_tokens: set[str], phrases: Iterable[PhraseAlias]) -> frozenset[str]:
+    """What the MinHash signature (LSH candidates only) is computed over: the content words with
+    aliases folded ("poutine" -> "putin"), plus each alias key once more ("@putin").
+
+    A re-summary in new words keeps its names: weighting them, two paraphrases share more of the
+    set and become LSH candidates more often. `words`, and so compare()'s Jaccard, stay as they
+    are. Built from folded tokens only, so case does not change the signature.
+    """
+    aliased = alias_words(folded_tokens, phrases)
+    return content_words(aliased) | {"@" + key for key in aliased & _ALIAS_KEYS}
+
+
+def alias_words(folded_tokens: set[str], phrases: Iterable[PhraseAlias] = ()) -> set[str]:
+    """Folded tokens with alias variants replaced by their key ("poutine" -> "putin").
+
+    The words of a multi-word variant give way to its key; a hyphenated compound keeps its own
+    token and adds the key of an aliased part ("kreml-chef" adds "moscow").
+    """
+    variants = folded_tokens & ALIASES.words.keys()
+    result = folded_tokens - variants
+    result.update(ALIASES.words[variant] for variant in variants)
+    for key, parts in phrases:
+        result.difference_update(parts)
+        result.add(key)
+    for token in [token for token in result if "-" in token]:
+        result.update(ALIASES.words[p] for p in token.split("-") if p in ALIASES.words)
+    return result
 
 
 def folded_words(folded: str) -> set[str]:

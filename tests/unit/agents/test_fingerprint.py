@@ -23,6 +23,7 @@ from agents.fingerprint import (
     hash_content,
     load_aliases,
     minhash,
+    signature_terms,
 )
 from agents.text import fold
 
@@ -185,3 +186,17 @@ def test_every_alias_variant_has_one_key(tmp_path: Path) -> None:
         "vereinigte  staaten",
         "vereinigte-staaten",
     ]
+
+
+def test_the_signature_is_over_aliased_words_and_alias_keys() -> None:
+    terms = signature_terms({"poutine", "recu", "au", "kremlin", "kreml-chef"}, [])
+    assert terms == {"putin", "recu", "moscow", "kreml-", "@putin", "@moscow"}
+    in_title = [("washington", ("maison", "blanche"))]
+    assert signature_terms({"maison", "blanche", "biden"}, in_title) == {
+        "washin",
+        "biden",
+        "@washington",
+    }
+    fp = fingerprint(title="Poutine au Kremlin", summary="", language="fr")
+    assert fp.words == {"poutin", "kremli"}  # compare()'s words are not aliased
+    assert fp.signature == minhash({"putin", "moscow", "@putin", "@moscow"})
