@@ -216,7 +216,7 @@ def build_worker_app(
         them: after a quiet spell, read each assigned partition up to its end. Tagging writes
         no table, so this timer tags them itself."""
         try:
-            if not worker_is_ready(app):
+            if not await worker_is_ready_now(app):  # not while rebalancing or the broker is away
                 return
             async with gaps.lock:
                 if time.monotonic() - gaps.last_event_at < TAIL_QUIET_SECONDS:
@@ -291,7 +291,7 @@ def build_worker_app(
 
     async def reveal_passed_over_tail() -> None:
         where = TP(names.fingerprinted, 0)
-        if not (worker_is_ready(app) and where in app.consumer.assignment()):
+        if not (await worker_is_ready_now(app) and where in app.consumer.assignment()):
             return
         log_end = app.consumer.highwater(where)
         async with dedup.lock:
