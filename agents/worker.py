@@ -133,6 +133,11 @@ def build_worker_app(
             dedup.last_event_at = time.monotonic()  # quiet time counts from the assignment
         gaps.last_event_at = time.monotonic()
 
+    def committed_offset(message: InputMessage) -> int | None:
+        # faust's view, refreshed when it seeks the new assignment to the committed offsets.
+        committed = getattr(app.consumer, "_committed_offset", {})
+        return cast("int | None", committed.get(TP(message.topic, message.partition)))
+
     async def read_back(
         topic: str,
         partition: int,
@@ -200,7 +205,8 @@ def build_worker_app(
             message = event.message
             async with gaps.lock:
                 gaps.last_event_at = time.monotonic()
-                expected = gaps.observe(message.topic, message.partition, message.offset)
+                expected = gaps.observe(message.topic, message.partition, message.offset,
+                                        committed_offset(message))  # fmt: skip
                 if expected is not None:
                     await read_back(message.topic, message.partition, expected, message.offset,
                                     tag_message)  # fmt: skip
@@ -432,9 +438,15 @@ class OffsetGaps:
         """New assignment: each partition resumes at its committed offset (when known)."""
         self._next = {(tp.topic, tp.partition): at for tp, at in committed.items() if at}
 
-    def observe(self, topic: str, partition: int, offset: int) -> int | None:
-        """Record one consumed offset; the first offset passed over before it, if any."""
-        expected = self._next.get((topic, partition))
+    def observe(
+        self, topic: str, partition: int, offset: int, committed: int | None = None
+    ) -> int | None:
+        """Record one consumed offset; the first offset passed over before it, if any.
+
+        `committed` is the partition's committed offset as the consumer knows it now: what the
+        first event of an assignment is expected at, when the assignment did not say.
+        """
+        expected = self._next.get((topic, partition), committed or None)
         self._next[(topic, partition)] = offset + 1
         return expected if expected is not None and offset > expected else None
 

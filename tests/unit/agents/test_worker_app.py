@@ -37,3 +37,11 @@ def test_offset_gaps_are_forward_jumps_within_an_assignment() -> None:
     gaps.reset({TP("raw", 0): 100})  # another worker committed up to 100 meanwhile
     assert gaps.observe("raw", 0, 100) is None
     assert gaps.observe("raw", 0, 102) == 101
+
+
+def test_a_first_event_is_expected_at_the_committed_offset_if_the_assignment_had_none() -> None:
+    gaps = OffsetGaps()
+    gaps.reset({})
+    assert gaps.observe("raw", 2, 57, committed=55) == 55  # 55 and 56 passed over
+    assert gaps.observe("raw", 2, 58, committed=55) is None  # the expectation is its own now
+    assert gaps.observe("raw", 3, 9, committed=None) is None
