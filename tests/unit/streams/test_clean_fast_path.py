@@ -19,6 +19,7 @@ TRICKY = [
     "<figure>&#39;</pre>&bogus;&eacute;</b></pre></figure>&lt;</li>",
     '<img src="/i.jpg" alt="q<>&quot;"><p>t</p>',
     '<a title="a>b<p>">link</a> after',
+    '<a href="/x" title="x &lt;p&gt; y">lien</a><P>z</P><BR>w',
     "<p\u00a0&<img src=/i.jpg>&amp;</p>",
     "<q></b>&copy<\x01\x01x",
     "<table><td>cell</td></table>text",
