@@ -7,7 +7,8 @@ decides exactly as the old one would have. Values are orjson.
 The store holds the facts, one key per item, and is the only part that needs a changelog:
 
 - ``i:<item id>``   item record: its content hashes (each with the sequence number it was
-                    recorded at), revision, story, time, hour, sequence number ``q``, the
+                    recorded at), revision, the poller's revision ``pr`` of the recorded
+                    content, story, time, hour, sequence number ``q``, the
                     verdict with the input offset it was given at, and the verification
                     features and LSH bands of items that are indexed
 
@@ -173,6 +174,7 @@ class Deduplicator:
         fingerprint: Fingerprint,
         event_time: float,
         source_offset: int | None = None,
+        source_revision: int | None = None,
     ) -> DedupDecision:
         """Classify the item against the window and record it; `event_time` is in epoch seconds.
 
@@ -180,8 +182,12 @@ class Deduplicator:
         content from another offset is a repeat (dropped); from the SAME offset it is that
         message delivered again after a restart, and gets the verdict it got the first time,
         so its event is published again rather than lost (at-least-once).
+
+        `source_revision` is the revision the poller gave this content: an OLDER revision of an
+        item than the one recorded is stale (redelivered or read again after the newer one) and
+        dropped, not taken for an update that would bring the old text back.
         """
-        decision = self._decide(item_id, fingerprint, event_time, source_offset)
+        decision = self._decide(item_id, fingerprint, event_time, source_offset, source_revision)
         if source_offset is not None:
             self.note_offset(source_offset)
         return decision
@@ -204,16 +210,21 @@ class Deduplicator:
         fingerprint: Fingerprint,
         event_time: float,
         source_offset: int | None,
+        source_revision: int | None,
     ) -> DedupDecision:
         record = self._record(item_id)
         if record is not None:
-            return self._seen_item(item_id, record, fingerprint, event_time, source_offset)
+            return self._seen_item(
+                item_id, record, fingerprint, event_time, source_offset, source_revision
+            )
         holders = self._index_get(_hash_key(fingerprint.content_hash))
         if holders:
             first_id = holders[0]
             story = self._story_of(first_id, default=first_id)
             decision = DedupDecision("duplicate", story, first_id, 1.0, "content_hash", 1)
-            self._write_item(item_id, fingerprint, event_time, decision, source_offset, [], None)
+            self._write_item(
+                item_id, fingerprint, event_time, decision, source_offset, source_revision, [], None
+            )
             return decision
         buckets = self._read_buckets(fingerprint)
         match = self._nearest(item_id, fingerprint, event_time, buckets)
@@ -225,7 +236,9 @@ class Deduplicator:
             decision = DedupDecision(
                 "near_duplicate", story, other_id, similarity, "minhash-lsh", 1
             )
-        self._write_item(item_id, fingerprint, event_time, decision, source_offset, [], buckets)
+        self._write_item(
+            item_id, fingerprint, event_time, decision, source_offset, source_revision, [], buckets
+        )
         return decision
 
     def expire(self, now: float) -> int:
@@ -261,6 +274,7 @@ class Deduplicator:
         fingerprint: Fingerprint,
         event_time: float,
         source_offset: int | None,
+        source_revision: int | None,
     ) -> DedupDecision:
         story, revision = record["s"], record["r"]
         if record["h"] == fingerprint.content_hash:
@@ -268,11 +282,16 @@ class Deduplicator:
                 status, duplicate_of, similarity, method = record["d"]
                 return DedupDecision(status, story, duplicate_of, similarity, method, revision)
             return DedupDecision("duplicate", story, item_id, 1.0, "item_id", revision, drop=True)
+        if _older(source_revision, record.get("pr")):
+            return DedupDecision("duplicate", story, item_id, 1.0, "revision", revision, drop=True)
         self._remove_from_buckets(item_id, record)
         buckets = self._read_buckets(fingerprint)
         decision = DedupDecision("update", story, item_id, None, "item_id", revision + 1)
         known = _hash_entries(record)
-        self._write_item(item_id, fingerprint, event_time, decision, source_offset, known, buckets)
+        self._write_item(
+            item_id, fingerprint, event_time, decision, source_offset, source_revision, known,
+            buckets,
+        )  # fmt: skip
         return decision
 
     def _write_item(
@@ -282,6 +301,7 @@ class Deduplicator:
         event_time: float,
         decision: DedupDecision,
         source_offset: int | None,
+        source_revision: int | None,
         known_hashes: list[tuple[str, int]],
         buckets: dict[str, list[str]] | None,
     ) -> None:
@@ -300,7 +320,7 @@ class Deduplicator:
             self._add_to_hash_list(fp.content_hash, item_id)
         record: dict[str, Any] = {"h": fp.content_hash, "hs": hashes, "r": decision.revision}
         record |= {"s": decision.story_id, "t": event_time, "k": hour, "o": source_offset}
-        record |= {"q": sequence}
+        record |= {"q": sequence, "pr": source_revision}
         record["d"] = (decision.status, decision.duplicate_of, decision.similarity, decision.method)
         if buckets is not None:
             record |= {"w": " ".join(sorted(fp.words)), "g": _bands(fp, self._config)}
@@ -437,6 +457,11 @@ class Deduplicator:
 
     def _put_index(self, key: str, value: Any) -> None:
         self._index[key] = orjson.dumps(value)
+
+
+def _older(revision: int | None, recorded: int | None) -> bool:
+    """Whether the poller's revision of an incoming text is below the recorded one."""
+    return revision is not None and recorded is not None and revision < recorded
 
 
 def _later(offset: int | None, other: int | None) -> int | None:

@@ -88,6 +88,7 @@ def dedup_stage(
         fingerprint=fingerprint_from_dict(item.fingerprint),
         event_time=event_time(item.item),
         source_offset=source_offset,
+        source_revision=item.item.revision,
     )
     dropped = decision.drop or (near_duplicates == "drop" and decision.status == "near_duplicate")
     if dropped:

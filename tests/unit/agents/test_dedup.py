@@ -298,3 +298,23 @@ def test_the_state_knows_the_last_input_offset_across_rebuild_and_expiry() -> No
     after_expiry = Deduplicator(store, index={})
     after_expiry.rebuild_index()
     assert after_expiry.last_offset() == 11
+
+
+def test_an_older_revision_after_a_newer_one_is_dropped_not_taken_for_an_update() -> None:
+    """At-least-once and read-back can deliver revision 1 again after revision 2: that must not
+    publish the old text as revision 3. A later revision restoring the old text is an update."""
+    first, second = _fp(SEED[2]), _fp(SEED[6])
+    dedup = Deduplicator({})
+    dedup.decide(item_id="x", fingerprint=first, event_time=T0, source_offset=0, source_revision=1)
+    update = dedup.decide(
+        item_id="x", fingerprint=second, event_time=T0 + 60, source_offset=1, source_revision=2
+    )
+    assert (update.status, update.revision) == ("update", 2)
+    stale = dedup.decide(
+        item_id="x", fingerprint=first, event_time=T0, source_offset=0, source_revision=1
+    )
+    assert stale.drop and (stale.method, stale.revision) == ("revision", 2)
+    restored = dedup.decide(
+        item_id="x", fingerprint=first, event_time=T0 + 120, source_offset=2, source_revision=3
+    )
+    assert (restored.status, restored.revision, restored.drop) == ("update", 3, False)
