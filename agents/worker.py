@@ -124,6 +124,8 @@ def build_worker_app(
     dedup = DedupPartition(Deduplicator(TableStore(dedup_table), dedup_config, index=index), index)
     assignments = [0]
     gaps = OffsetGaps()
+    for input_topic in (names.raw, names.fingerprinted):  # series at 0 before any read-back
+        metrics.READ_BACK.labels(input_topic)
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def count_assignments(sender: Any, assigned: set[Any], **kwargs: Any) -> None:
