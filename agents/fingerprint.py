@@ -191,14 +191,14 @@ def fingerprint(
         in_title = phrase_aliases(folded.title)
         in_text = in_title + phrase_aliases(folded.summary)
     words = content_words(distinct)
-    entities = _named_entities(title, summary, in_text)
+    entities = named_entities(title, summary, in_text)
     return Fingerprint(
         content_hash=content_hash or _hash_folded(folded),
         signature=minhash(signature_terms(distinct, in_text)),
         words=words,
         entities=entities,
         numbers=numbers(f"{title}\n{summary}", distinct),
-        title_names=_title_names(title, in_title),
+        title_names=title_names(title, in_title),
     )
 
 
@@ -272,18 +272,14 @@ def content_words(folded_tokens: Iterable[str]) -> frozenset[str]:
     return frozenset({w[:STEM_LENGTH] for w in candidates if len(w) > 1 and not w.isdigit()})
 
 
-def named_entities(title: str, summary: str) -> frozenset[str]:
+def named_entities(title: str, summary: str, phrases: Iterable[PhraseAlias]) -> frozenset[str]:
     """Folded capitalised words and acronyms that are not stop words (names, places, orgs), plus
-    the alias key of each one that has one ("Poutine" adds "putin").
+    the alias key of each one that has one ("Poutine" adds "putin") and of `phrases`, the
+    multi-word aliases found in the text.
 
     German capitalises every noun, so for German this is closer to "nouns"; the guard that uses
     entities only looks at substitutions between otherwise similar texts, where that is harmless.
     """
-    folded = fold(f"{title}\n{summary}")
-    return _named_entities(title, summary, phrase_aliases(folded))
-
-
-def _named_entities(title: str, summary: str, phrases: Iterable[PhraseAlias]) -> frozenset[str]:
     capitalised = _CAPITALISED.findall(f"{title}\n{summary}")
     acronyms = {fold(word) for word in capitalised if word.isupper()}
     names = set(fold(" ".join(capitalised)).split()).difference(_NOT_CONTENT)
@@ -297,16 +293,13 @@ def _named_entities(title: str, summary: str, phrases: Iterable[PhraseAlias]) ->
     return frozenset(entities | keys)
 
 
-def title_names(title: str) -> frozenset[str]:
+def title_names(title: str, phrases: Iterable[PhraseAlias]) -> frozenset[str]:
     """Folded names a title is about: capitalised words, minus the sentence-initial word (unless
     an acronym) and first names (a capitalised word followed by another: "Viktor Orbán").
 
-    The words of a multi-word alias give way to its key ("Maison Blanche" -> "washington").
+    The words of a multi-word alias in `phrases` give way to its key ("Maison Blanche" ->
+    "washington").
     """
-    return _title_names(title, phrase_aliases(fold(title)))
-
-
-def _title_names(title: str, phrases: Iterable[PhraseAlias]) -> frozenset[str]:
     parts = _TITLE_WORD.findall(title)
     names = {
         fold(word)
