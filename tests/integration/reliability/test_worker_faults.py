@@ -30,6 +30,7 @@ from .worker_support import (
     EnrichedCounter,
     Workers,
     dedup_outcomes,
+    first_run,
     kill_hard,
     near_duplicate,
     numbered_items,
@@ -203,10 +204,7 @@ async def test_restarted_worker_keeps_its_dedup_decisions(
     config = write_config(settings, tmp_path / "telex.yaml")
     async with EnrichedCounter(settings.kafka.bootstrap, names.enriched) as out:
         with Workers(config, tmp_path) as workers:
-            before = workers.start("restart-a")
-            await produce(settings, names.raw, first)
-            assert await out.wait_for(len(first), timeout=90), workers.log_text()
-            await asyncio.sleep(3)  # past the 1 s commit interval: offsets and changelog written
+            before = await first_run(settings, workers, "restart-a", first, out)
             stories = {e: out.events[e].dedup.story_id for e in out.counts}
             if stop == "sigterm":
                 stop_process(before.process)
@@ -274,10 +272,7 @@ async def test_dedup_reads_back_fingerprinted_messages_its_stream_passed_over(
     config = write_config(settings, tmp_path / "telex.yaml")
     async with EnrichedCounter(settings.kafka.bootstrap, names.enriched) as out:
         with Workers(config, tmp_path) as workers:
-            before = workers.start("hole-a")
-            await produce(settings, names.raw, first)
-            assert await out.wait_for(len(first), timeout=90), workers.log_text()
-            await asyncio.sleep(3)  # past the 1 s commit interval
+            before = await first_run(settings, workers, "hole-a", first, out)
             stop_process(before.process)
             end = await send_and_commit_past(settings, fingerprinted, passed_over=passed_over)
             workers.start("hole-b")

@@ -22,6 +22,7 @@ from schemas.models import EnrichedItem, RawItem, decode_enriched_item, encode
 from streams.broker import free_port
 from streams.kafka import reliable_producer
 from streams.settings import Settings
+from streams.topics import TopicNames
 
 from ..processes import telex_process
 
@@ -210,6 +211,22 @@ class Workers:
             for line in log.read_text(errors="replace").splitlines()
             if any(needle in line for needle in needles)
         ]
+
+
+async def first_run(
+    settings: Settings,
+    workers: Workers,
+    worker_id: str,
+    items: Sequence[RawItem],
+    out: EnrichedCounter,
+) -> Worker:
+    """Start a worker, feed it `items`, wait for their events and past the 1 s commit interval
+    (offsets and changelog written): the state a restart or a fault then starts from."""
+    worker = workers.start(worker_id)
+    await produce(settings, TopicNames.from_settings(settings).raw, items)
+    assert await out.wait_for(len(items), timeout=90), workers.log_text()
+    await asyncio.sleep(3)
+    return worker
 
 
 def kill_hard(worker: Worker) -> None:
