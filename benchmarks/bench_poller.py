@@ -7,7 +7,6 @@ import asyncio
 import statistics
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from benchmarks.report import Section, percentile, verdict
 from benchmarks.servers import bench_settings, demo_server_process
 from streams.fetch import Fetcher, FetchResult
 from streams.kafka import reliable_producer
+from streams.parse_pool import ParsePool
 from streams.poller import FeedRuntime, Poller, PollResult
 from streams.publish import RawPublisher
 from streams.service import fetch_settings
@@ -138,7 +138,7 @@ async def at_scale(settings: Settings, base_url: str, feeds: int, interval: floa
     await ensure_topics(settings)
     config = poller_settings(base_url, feeds, interval)
     names = TopicNames.from_settings(settings)
-    executor = ThreadPoolExecutor(1, thread_name_prefix="parse")
+    parse_pool = ParsePool()
     async with Fetcher(fetch_settings(config)) as fetcher:
         producer = reliable_producer(settings.kafka)
         await producer.start()
@@ -146,7 +146,7 @@ async def at_scale(settings: Settings, base_url: str, feeds: int, interval: floa
         publisher = RawPublisher(producer, names.raw)
         try:
             primer = Poller(config, fetcher=fetcher, publisher=publisher, store=store,
-                            parse_executor=executor)  # fmt: skip
+                            parse_pool=parse_pool)  # fmt: skip
             primer.load({})
             first_poll_ms = await _first_polls(primer)
             # What a restarted poller reads back from the state topic; its first polls are
@@ -154,13 +154,13 @@ async def at_scale(settings: Settings, base_url: str, feeds: int, interval: floa
             states = {feed_id: replace(runtime.state, next_poll_at=None)
                       for feed_id, runtime in primer.feeds.items()}  # fmt: skip
             poller = LatenessPoller(config, fetcher=fetcher, publisher=publisher, store=store,
-                                    parse_executor=executor)  # fmt: skip
+                                    parse_pool=parse_pool)  # fmt: skip
             poller.lateness, poller.outcomes = [], []
             poller.load(states)
             return await _measure(poller, min(WARM_UP_S, interval), window, first_poll_ms)
         finally:
             await producer.stop()
-            executor.shutdown()
+            parse_pool.close()
 
 
 async def _first_polls(poller: Poller) -> float:

@@ -14,10 +14,8 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
-from functools import partial
 from operator import attrgetter
 
 from schemas.models import FeedState
@@ -25,7 +23,7 @@ from streams import metrics
 from streams.changes import detect_changes
 from streams.fetch import Fetcher, FetchOutcome, FetchResult
 from streams.formats.model import ParsedFeed, ParseError
-from streams.parse import parse_feed
+from streams.parse_pool import ParsePool
 from streams.publish import RawPublisher, to_raw_item
 from streams.schedule import PollFeedback, SchedulePolicy, initial_delays, next_poll_delay
 from streams.settings import FeedSettings, PollerSettings
@@ -81,7 +79,7 @@ class Poller:
         store: FeedStateStore,
         clock: Clock = time.time,
         rng: random.Random | None = None,
-        parse_executor: Executor | None = None,
+        parse_pool: ParsePool | None = None,
     ) -> None:
         self._settings = settings
         self._fetcher = fetcher
@@ -89,7 +87,7 @@ class Poller:
         self._store = store
         self._clock = clock
         self._rng = rng or random.Random()
-        self._executor = parse_executor or ThreadPoolExecutor(1, thread_name_prefix="parse")
+        self._parse_pool = parse_pool or ParsePool()
         self._policy = SchedulePolicy(
             backoff_base=settings.backoff_base_seconds, backoff_cap=settings.backoff_cap_seconds
         )
@@ -193,14 +191,12 @@ class Poller:
 
     async def _parse(self, fetched: FetchResult) -> ParsedFeed:
         # feedparser is CPU-bound: off the event loop, so other feeds keep their schedule.
-        parse = partial(
-            parse_feed,
+        return await self._parse_pool.parse(
             fetched.body,
             url=fetched.url,
             content_type=fetched.content_type,
             max_items=self._settings.max_items_per_poll,
         )
-        return await asyncio.get_running_loop().run_in_executor(self._executor, parse)
 
     async def _publish(
         self, runtime: FeedRuntime, parsed: ParsedFeed, fetched: FetchResult, body_hash: str

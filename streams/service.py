@@ -22,6 +22,7 @@ from streams.changes import detect_changes
 from streams.fetch import Fetcher, FetchOutcome, FetchSettings, user_agent
 from streams.kafka import broker_reachable, reliable_producer, start_client
 from streams.parse import parse_feed
+from streams.parse_pool import ParsePool
 from streams.poller import Poller
 from streams.publish import RawPublisher, to_raw_item
 from streams.settings import PollerSettings, Settings
@@ -78,15 +79,20 @@ async def run_poller(settings: Settings) -> None:
         try:
             store = FeedStateStore(settings.kafka, names.feeds_state, producer)
             async with Fetcher(fetch_settings(settings.poller)) as fetcher:
+                parse_pool = ParsePool(settings.poller.parse_processes)
                 poller = Poller(
                     settings.poller,
                     fetcher=fetcher,
                     publisher=RawPublisher(producer, names.raw),
                     store=store,
+                    parse_pool=parse_pool,
                 )
-                poller.load(await store.load_all())
-                log.info("polling %d feeds into %s", len(poller.feeds), names.raw)
-                await poller.run(stop)
+                try:
+                    poller.load(await store.load_all())
+                    log.info("polling %d feeds into %s", len(poller.feeds), names.raw)
+                    await poller.run(stop)
+                finally:
+                    await asyncio.to_thread(parse_pool.close)
         finally:
             readiness.producer = None
             metrics.READY.labels("poller").set(0)

@@ -131,6 +131,9 @@ class PollerSettings(_Section):
     allow_private_addresses: bool = False
     backoff_base_seconds: float = Field(default=30.0, gt=0)
     backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    # 0: parse in one thread of the poller process (enough for 10,000 feeds at 5 minutes);
+    # N: in N worker processes, for feed lists whose parsing needs more than one core.
+    parse_processes: int = Field(default=0, ge=0, le=64)
 
     @field_validator("feeds")
     @classmethod
