@@ -18,15 +18,17 @@ from .processes import telex_process, write_config
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.parametrize("parse_processes", [0, 2], ids=["parse-thread", "parse-processes"])
 async def test_poll_publishes_each_item_once_across_formats_and_restarts(
-    settings_factory: Any, tmp_path: Path
+    settings_factory: Any, tmp_path: Path, parse_processes: int
 ) -> None:
     async with DemoServer(initial_items=4, item_interval=3600) as server:
         feeds = [
             {"id": f"demo-{fmt}", "url": f"{server.url}/liveblog.{fmt}", "interval_seconds": 1}
             for fmt in ("rss", "atom", "json", "html")
         ]
-        settings = settings_factory(poller={"feeds": feeds, "allow_private_addresses": True})
+        settings = settings_factory(poller={"feeds": feeds, "allow_private_addresses": True,
+                                              "parse_processes": parse_processes})  # fmt: skip
         names = TopicNames.from_settings(settings)
         config = write_config(settings, tmp_path / "telex.yaml")
         with telex_process(config, "poll", log=tmp_path / "poll-1.log"):
