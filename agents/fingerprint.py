@@ -179,7 +179,8 @@ def fingerprint(
 
     `folded` is `fold_text(title, summary)` when the caller has it already.
     """
-    del language  # Folding, elisions and stop words cover fr/de/en at once.
+    # Folding, elisions and stop words cover fr/de/en at once; only the names depend on it.
+    german = (language or "").lower().startswith("de")
     folded = folded or fold_text(title, summary)
     # Elided "l'", "qu'" split off as their own short tokens, which content_words drops: cheaper
     # than text.tokens(), whose elision pass costs as much as the rest of the fingerprint.
@@ -191,7 +192,7 @@ def fingerprint(
         in_title = phrase_aliases(folded.title)
         in_text = in_title + phrase_aliases(folded.summary)
     words = content_words(distinct)
-    entities = named_entities(title, summary, in_text)
+    entities = named_entities(title, summary, in_text, german=german)
     return Fingerprint(
         content_hash=content_hash or _hash_folded(folded),
         signature=minhash(signature_terms(distinct, in_text)),
@@ -272,25 +273,79 @@ def content_words(folded_tokens: Iterable[str]) -> frozenset[str]:
     return frozenset({w[:STEM_LENGTH] for w in candidates if len(w) > 1 and not w.isdigit()})
 
 
-def named_entities(title: str, summary: str, phrases: Iterable[PhraseAlias]) -> frozenset[str]:
+def named_entities(
+    title: str, summary: str, phrases: Iterable[PhraseAlias], *, german: bool = False
+) -> frozenset[str]:
     """Folded capitalised words and acronyms that are not stop words (names, places, orgs), plus
     the alias key of each one that has one ("Poutine" adds "putin") and of `phrases`, the
     multi-word aliases found in the text.
 
-    German capitalises every noun, so for German this is closer to "nouns"; the guard that uses
-    entities only looks at substitutions between otherwise similar texts, where that is harmless.
+    German capitalises every noun: with `german`, words that `is_german_common_word` finds by
+    their form ("Einstufung", "Ministerin", "Russische") are left out. The other German nouns
+    remain; the guard that uses entities only looks at substitutions between otherwise similar
+    texts.
     """
     capitalised = _CAPITALISED.findall(f"{title}\n{summary}")
     acronyms = {fold(word) for word in capitalised if word.isupper()}
     names = set(fold(" ".join(capitalised)).split()).difference(_NOT_CONTENT)
+    compounds = [name for name in names if "-" in name]
+    if german:
+        names = {name for name in names if not is_german_common_word(name)}
     entities = acronyms | {name for name in names if len(name) > 1}
     names_map = ALIASES.names
     keys = {names_map[name] for name in entities & names_map.keys()}
     keys.update(key for key, _ in phrases)
-    for name in entities:
-        if "-" in name:  # "Nato-Gipfel", "US-Präsident": the alias of a part
-            keys.update(names_map[p] for p in name.split("-") if p in names_map)
+    for name in compounds:  # "Nato-Gipfel", "EU-Kommission" (a noun itself): a part's alias
+        keys.update(names_map[p] for p in name.split("-") if p in names_map)
     return frozenset(entities | keys)
+
+
+# Derivational suffixes of German common nouns, folded, singular and plural, each with the
+# shortest stem it needs before it, so that short names keep theirs ("Jung", "Tunis", "Clement",
+# "Schwerin", "Vincent"). Not "-er" (Söder, Lindner, Müller) nor "-ei", "-ie", "-chen", "-enz",
+# "-agen" (Türkei, Armenien, München, Koblenz, Kopenhagen).
+_GERMAN_NOUN_SUFFIXES = (
+    ("ung ungen heit heiten keit keiten schaft schaften", 2),
+    ("tion tionen sion sionen itat itaten ismus ismen tum tumer logie logien kratie", 2),
+    ("ment mente menten nis nisse nissen ling linge tur turen eur eure", 4),
+    ("ist isten ent enten", 5),  # Journalist, Präsident
+    ("erin erinnen istin istinnen entin entinnen atin atinnen", 5),  # Ministerin, Kandidatin
+)
+# Matched against the last hyphenated part of a word ("Grünen-Kandidatin"); the endings alone
+# (str.endswith) first, as most names have none of them.
+_GERMAN_NOUN_ENDINGS = tuple(" ".join(suffixes for suffixes, _ in _GERMAN_NOUN_SUFFIXES).split())
+_GERMAN_NOUN = re.compile(
+    "|".join(
+        rf"\w{{{stem},}}(?:{'|'.join(suffixes.split())})"
+        for suffixes, stem in _GERMAN_NOUN_SUFFIXES
+    )
+)
+# An inflected adjective ("Russische", "Ukrainischer", "Europäischen"): German adjectives are
+# lower-case, so a capitalised one starts a sentence (or a fixed name, whose alias gives its key)
+# and is no more a name than "ukrainische". Uninflected forms are left alone (Leipzig, Fröhlich),
+# and "-iger" too (Geiger).
+_GERMAN_ADJECTIVE = re.compile(r"\w{2,}(?:(?:isch|lich)(?:e|en|er|es|em)|ig(?:e|en|es|em))")
+_GERMAN_ADJECTIVE_ENDINGS = tuple(
+    f"{stem}{ending}"
+    for stem in ("isch", "lich", "ig")
+    for ending in ("e", "en", "er", "es", "em")
+    if (stem, ending) != ("ig", "er")
+)
+
+
+def is_german_common_word(folded: str) -> bool:
+    """True for a folded capitalised German word that is a common noun or an adjective by its
+    form: an inflected adjective, or a noun suffix ("-ung", "-heit", "-schaft", "-ismus",
+    "-erin" ...) at the end of its last hyphenated part ("Grünen-Kandidatin").
+
+    Form only, no vocabulary: a word without such an ending ("Besuch", "Klage") stays a name.
+    """
+    if folded.endswith(_GERMAN_ADJECTIVE_ENDINGS) and _GERMAN_ADJECTIVE.fullmatch(folded):
+        return True
+    head = folded.rsplit("-", 1)[-1]
+    if not head.endswith(_GERMAN_NOUN_ENDINGS) or folded in ALIASES.names:
+        return False  # a name of the alias table with a noun ending stays a name
+    return _GERMAN_NOUN.fullmatch(head) is not None
 
 
 def title_names(title: str, phrases: Iterable[PhraseAlias]) -> frozenset[str]:
