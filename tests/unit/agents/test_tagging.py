@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.evaluate import evaluate_tagging, read_jsonl
 from agents.tagging import Evidence, tag_item
 from agents.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
 
@@ -107,3 +108,69 @@ def test_tags_sorted_by_score() -> None:
 def test_seed_liveblog_labels(item: dict[str, object]) -> None:
     title, summary = str(item["title"]), str(item["summary"])
     assert _topics(load_taxonomy(), title, summary, "fr") == set(item["labels"])  # type: ignore[arg-type]
+
+
+HELDOUT_3 = FIXTURES / "tagging" / "heldout_3.jsonl"
+
+
+def test_heldout_3_quality_gate() -> None:
+    """72 items written from the label definitions before the taxonomy was read (commit
+    1840331), then used to tune it: all three topics at F1 1.0 after tuning; the gate keeps a
+    margin of one or two misses per topic."""
+    report = evaluate_tagging(load_taxonomy(), read_jsonl(HELDOUT_3))
+    assert set(report.scores) == {"defense-treaty", "diplomacy", "german-politics"}
+    for topic, scores in report.scores.items():
+        assert scores.f1 >= 0.95, (topic, scores, report.misses)
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang", "expected"),
+    [
+        # other kinds of security are not a defence treaty
+        (
+            "Accord sur la sécurité sociale des frontaliers",
+            "Paris et Luxembourg ont signé.",
+            "fr",
+            set(),
+        ),
+        (
+            "Sicherheitsupdate: Microsoft schließt Lücke",
+            "Abkommen mit einer Sicherheitsfirma.",
+            "de",
+            set(),
+        ),
+        # a historical alliance as the subject of an exhibition
+        (
+            "Exhibition marks 70 years since the Warsaw Pact",
+            "The Soviet-led military alliance "
+            "was dissolved in 1991; the museum shows archive footage.",
+            "en",
+            set(),
+        ),
+        # coalition talks and police summons are domestic
+        (
+            "Austria's chancellor resigns after coalition talks collapse",
+            "Negotiations with the Social Democrats broke down.",
+            "en",
+            set(),
+        ),
+        ("La police convoque le maire", "Le maire a été convoqué au commissariat.", "fr", set()),
+        # a German minister abroad stays German politics, even in London
+        (
+            "Merz empfängt britischen Premier",
+            "Der Bundeskanzler und der Premierminister aus "
+            "Großbritannien sprachen über die Ukraine.",
+            "de",
+            {"diplomacy", "german-politics"},
+        ),
+        # depositing accession instruments between states is diplomacy
+        (
+            "Sweden formally joins NATO",
+            "Stockholm handed over its instruments of accession in Washington.",
+            "en",
+            {"defense-treaty", "diplomacy"},
+        ),
+    ],
+)
+def test_default_taxonomy_guards(title: str, summary: str, lang: str, expected: set[str]) -> None:
+    assert _topics(load_taxonomy(), title, summary, lang) == expected
