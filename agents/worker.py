@@ -27,10 +27,10 @@ import base64
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
@@ -39,6 +39,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agents.dedup import DedupConfig, Deduplicator
 from agents.enrich import dedup_stage, event_time, parse_timestamp, tag_stage, utc_now_iso
+from agents.readback import (
+    TAIL_QUIET_SECONDS,
+    InputMessage,
+    OffsetGaps,
+    committed_offset,
+    committed_offsets,
+    read_back,
+)
 from agents.store import ROCKSDB_OPTIONS, LocalMapping, TableStore
 from agents.taxonomy import Taxonomy, load_taxonomy
 from schemas.models import (
@@ -59,11 +67,8 @@ from streams.topics import TopicNames
 log = logging.getLogger(__name__)
 
 MAX_RAW_MESSAGE_BYTES = 1024 * 1024
-# A stream delivered nothing for this long (since its last event or assignment) while its
-# partition has messages past the last one seen: they were passed over at its end
-# (read_back_raw_tails, reveal_dedup_tail). The dedup check runs again after the retry time if
-# the copy that reveals them is passed over too.
-TAIL_QUIET_SECONDS = 10.0
+# How long after the last copy appended to reveal a passed-over dedup tail to try again
+# (see TAIL_QUIET_SECONDS).
 DEDUP_TAIL_RETRY_SECONDS = 60.0
 DLQ_ORIGINAL_LIMIT = 256 * 1024
 
@@ -129,36 +134,11 @@ def build_worker_app(
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def count_assignments(sender: Any, assigned: set[Any], **kwargs: Any) -> None:
-        gaps.reset(getattr(app.consumer, "_committed_offset", {}))
+        gaps.reset(committed_offsets(app))
         if any(tp.topic == names.fingerprinted for tp in assigned):
             assignments[0] += 1
             dedup.last_event_at = time.monotonic()  # quiet time counts from the assignment
         gaps.last_event_at = time.monotonic()
-
-    def committed_offset(message: InputMessage) -> int | None:
-        # faust's view, refreshed when it seeks the new assignment to the committed offsets.
-        committed = getattr(app.consumer, "_committed_offset", {})
-        return cast("int | None", committed.get(TP(message.topic, message.partition)))
-
-    async def read_back(
-        topic: str,
-        partition: int,
-        start: int,
-        end: int,
-        handle: Callable[[InputMessage], Awaitable[None]],
-    ) -> None:
-        """Handle the messages at [start, end) of a partition, read from the broker directly.
-
-        faust's stream passes over messages around some rebalances (it resumes the flow before
-        seeking to the committed offsets, faust-streaming #216, and after such a seek it skipped
-        the next message in tests) and acks them unprocessed; each agent notices the hole at the
-        next message and reads it back itself, in order, before that message.
-        """
-        log.warning("stream passed over offsets %d..%d of %s[%d]; reading them from the broker",
-                    start, end - 1, topic, partition)  # fmt: skip
-        async for record in read_range(settings.kafka, topic, partition, start, end):
-            metrics.READ_BACK.labels(topic).inc()
-            await handle(record)
 
     def on_delivery(delivery: asyncio.Future[Any]) -> None:
         if delivery.cancelled() or delivery.exception() is None:
@@ -208,10 +188,10 @@ def build_worker_app(
             async with gaps.lock:
                 gaps.last_event_at = time.monotonic()
                 expected = gaps.observe(message.topic, message.partition, message.offset,
-                                        committed_offset(message))  # fmt: skip
+                                        committed_offset(app, message))  # fmt: skip
                 if expected is not None:
-                    await read_back(message.topic, message.partition, expected, message.offset,
-                                    tag_message)  # fmt: skip
+                    await read_back(settings.kafka, message.topic, message.partition,
+                                    expected, message.offset, tag_message)  # fmt: skip
                 await tag_message(message)
             # Nothing in tag_message has to suspend, so with a backlog this loop would hold the
             # event loop and starve the dedup agent (seconds without an enriched event).
@@ -233,8 +213,8 @@ def build_worker_app(
                     expected = gaps.expected(where.topic, where.partition)
                     log_end = app.consumer.highwater(where) or 0
                     if where.topic == names.raw and expected is not None and log_end > expected:
-                        await read_back(where.topic, where.partition, expected, log_end,
-                                        tag_message)  # fmt: skip
+                        await read_back(settings.kafka, where.topic, where.partition,
+                                        expected, log_end, tag_message)  # fmt: skip
                         gaps.observe(where.topic, where.partition, log_end - 1)
         except Exception:  # an escaping exception would stop the worker; next round retries
             log.exception("raw tail check failed")
@@ -281,7 +261,7 @@ def build_worker_app(
     async def read_back_dedup(end: int) -> None:
         last = dedup.deduplicator.last_offset()
         if last is not None and end > last + 1:
-            await read_back(names.fingerprinted, 0, last + 1, end, dedup_message)
+            await read_back(settings.kafka, names.fingerprinted, 0, last + 1, end, dedup_message)
 
     @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
     async def reveal_dedup_tail() -> None:
@@ -361,16 +341,6 @@ def build_worker_app(
     return app
 
 
-class InputMessage(Protocol):
-    """What both a faust message and an aiokafka record offer."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
 @dataclass
 class DedupPartition:
     """The dedup stage in this worker: its state, index and window, and one lock, as the agent
@@ -413,44 +383,6 @@ class DedupPartition:
             self.expired_hour = int(self.watermark // 3600)
             self.deduplicator.expire(self.watermark)
         metrics.DEDUP_WINDOW.set(self.deduplicator.window_size())
-
-
-@dataclass
-class OffsetGaps:
-    """Forward jumps of the consumed offsets within one assignment.
-
-    telex's topics are neither compacted nor transactional, so their offsets have no holes: an
-    event whose offset is past the next expected one means messages were passed over (or come
-    later, out of order), which faust does around rebalances (faust-streaming issues #216,
-    #221, #606); the tag agent reads such holes back from the broker. A message that does come
-    later is then tagged twice, and the dedup stage drops the repeat. Backward jumps are
-    redeliveries (a seek to the committed offset) and fine.
-    """
-
-    _next: dict[tuple[str, int], int] = field(default_factory=dict)
-    # The tag agent and the tail timer both tag: one at a time.
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    last_event_at: float = field(default_factory=time.monotonic)
-
-    def expected(self, topic: str, partition: int) -> int | None:
-        """The next offset expected from the partition (None before anything is known)."""
-        return self._next.get((topic, partition))
-
-    def reset(self, committed: Mapping[Any, int | None]) -> None:
-        """New assignment: each partition resumes at its committed offset (when known)."""
-        self._next = {(tp.topic, tp.partition): at for tp, at in committed.items() if at}
-
-    def observe(
-        self, topic: str, partition: int, offset: int, committed: int | None = None
-    ) -> int | None:
-        """Record one consumed offset; the first offset passed over before it, if any.
-
-        `committed` is the partition's committed offset as the consumer knows it now: what the
-        first event of an assignment is expected at, when the assignment did not say.
-        """
-        expected = self._next.get((topic, partition), committed or None)
-        self._next[(topic, partition)] = offset + 1
-        return expected if expected is not None and offset > expected else None
 
 
 def _index_path(settings: Settings, worker_id: str) -> Path | None:
