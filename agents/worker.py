@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -33,12 +32,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import TP, StreamT
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agents.dedup import DedupConfig, Deduplicator
 from agents.enrich import dedup_stage, event_time, parse_timestamp, tag_stage, utc_now_iso
+from agents.health import add_health_timer, add_web_pages, worker_is_ready_now
 from agents.readback import (
     TAIL_QUIET_SECONDS,
     InputMessage,
@@ -60,7 +58,7 @@ from schemas.models import (
 )
 from streams import metrics
 from streams.app import create_app
-from streams.kafka import broker_reachable, read_range
+from streams.kafka import read_range
 from streams.settings import Settings
 from streams.topics import TopicNames
 
@@ -336,8 +334,9 @@ def build_worker_app(
             metrics.TAGS_ASSIGNED.labels(tag.topic).inc()
         _observe_latency(event)
 
-    _add_web_pages(app, faust_metrics=settings.worker.faust_metrics)
-    _add_timers(app, holder)
+    add_web_pages(app, faust_metrics=settings.worker.faust_metrics)
+    _add_taxonomy_reload(app, holder)
+    add_health_timer(app)
     return app
 
 
@@ -398,68 +397,10 @@ def _observe_latency(event: EnrichedItem) -> None:
         metrics.END_TO_END_LATENCY.observe(max(0.0, now - parse_timestamp(event.item.published)))
 
 
-def _add_web_pages(app: faust.App, *, faust_metrics: bool) -> None:
-    if faust_metrics:  # also serves /metrics
-        setup_prometheus_sensors(app, registry=metrics.REGISTRY, name_prefix="telex_faust")
-    else:
-
-        @app.page("/metrics")
-        async def metrics_page(web: Any, request: Any) -> Any:
-            headers = {"Content-Type": CONTENT_TYPE_LATEST}
-            return web.bytes(generate_latest(metrics.REGISTRY), headers=headers)
-
-    @app.page("/healthz")
-    async def healthz(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok", "pid": os.getpid()})
-
-    @app.page("/readyz")
-    async def readyz(web: Any, request: Any) -> Any:
-        ready = await worker_is_ready_now(app)
-        metrics.READY.labels("worker").set(1 if ready else 0)
-        return web.json({"ready": ready}, status=200 if ready else 503)
-
-
-def worker_is_ready(app: faust.App) -> bool:
-    """Connected (assignment received) and not rebalancing or recovering tables."""
-    try:
-        recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
-        assigned = bool(app.consumer.assignment())
-    except Exception:  # not started yet
-        return False
-    return bool(recovered and assigned and not app.rebalancing)
-
-
-async def worker_is_ready_now(app: faust.App) -> bool:
-    """Ready as `worker_is_ready` says, and a broker answers right now (not only at start)."""
-    producer = getattr(app.producer, "_producer", None)  # faust's aiokafka producer, once started
-    client = getattr(producer, "client", None)
-    return worker_is_ready(app) and client is not None and await broker_reachable(client)
-
-
-def _add_timers(app: faust.App, holder: TaxonomyHolder) -> None:
+def _add_taxonomy_reload(app: faust.App, holder: TaxonomyHolder) -> None:
     @app.timer(interval=10.0)  # type: ignore[untyped-decorator]
     async def reload_taxonomy() -> None:
         try:
             holder.reload_if_changed()
         except Exception:  # an escaping exception would stop the worker
             log.exception("taxonomy reload check failed")
-
-    @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
-    async def report_lag_and_readiness() -> None:
-        try:
-            metrics.READY.labels("worker").set(1 if await worker_is_ready_now(app) else 0)
-            _report_lag(app)
-        except Exception:
-            log.exception("lag report failed")
-
-
-def _report_lag(app: faust.App) -> None:
-    consumer = app.consumer
-    committed = getattr(consumer, "_committed_offset", {})
-    for tp in consumer.assignment():
-        highwater = consumer.highwater(tp)
-        if highwater is None:
-            continue
-        position = committed.get(tp)
-        lag = highwater - (position + 1 if position is not None else 0)
-        metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, lag))
