@@ -1,12 +1,6 @@
 """The Faust agents: thin wiring of Kafka topics to the pure pipeline in agents.enrich.
 
-Outputs are handed to the producer at once and their deliveries are not awaited one by one
-(``produce``): faust's ``topic.send`` would hold them back as "attachments" published inside
-the next commit (seconds per commit under load). At-least-once still holds: faust flushes the
-producer, waiting for every delivery, before it commits any offset
-(faust/transport/consumer.py, ``_commit_offsets``). faust only logs a delivery that fails for
-good (after the producer's retries); ``produce`` counts it, logs it and crashes the worker
-rather than let later commits pass over it.
+What they send, and why deliveries are not awaited one by one: agents.outputs.
 
 Two agents, because near-duplicates must meet across partitions:
 - ``tag_raw_items`` consumes the raw topic (N partitions, shared by all workers): it decodes,
@@ -23,20 +17,20 @@ Two agents, because near-duplicates must meet across partitions:
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import faust
 from faust.types import TP, StreamT
 
 from agents.dedup import DedupConfig, Deduplicator
-from agents.enrich import dedup_stage, event_time, parse_timestamp, tag_stage, utc_now_iso
+from agents.enrich import dedup_stage, event_time, tag_stage, utc_now_iso
 from agents.health import add_health_timer, add_web_pages, worker_is_ready_now
+from agents.outputs import Outputs
 from agents.readback import (
     TAIL_QUIET_SECONDS,
     InputMessage,
@@ -48,9 +42,6 @@ from agents.readback import (
 from agents.store import ROCKSDB_OPTIONS, LocalMapping, TableStore
 from agents.taxonomy import Taxonomy, load_taxonomy
 from schemas.models import (
-    DeadLetter,
-    EnrichedItem,
-    MessageSource,
     SchemaViolation,
     decode_fingerprinted_item,
     decode_raw_item,
@@ -68,7 +59,6 @@ MAX_RAW_MESSAGE_BYTES = 1024 * 1024
 # How long after the last copy appended to reveal a passed-over dedup tail to try again
 # (see TAIL_QUIET_SECONDS).
 DEDUP_TAIL_RETRY_SECONDS = 60.0
-DLQ_ORIGINAL_LIMIT = 256 * 1024
 
 
 @dataclass
@@ -115,12 +105,16 @@ def build_worker_app(
     fingerprinted_topic = app.topic(
         names.fingerprinted, key_type=bytes, value_type=bytes, partitions=1
     )
-    enriched_topic = app.topic(names.enriched, key_type=bytes, value_type=bytes)
-    dlq_topic = app.topic(names.dlq, key_type=bytes, value_type=bytes, partitions=1)
+    outputs = Outputs(
+        app,
+        names,
+        fingerprinted=fingerprinted_topic,
+        enriched=app.topic(names.enriched, key_type=bytes, value_type=bytes),
+        dlq=app.topic(names.dlq, key_type=bytes, value_type=bytes, partitions=1),
+    )
     dedup_table = app.Table(
         "dedup-state", partitions=1, key_type=bytes, value_type=bytes, options=ROCKSDB_OPTIONS
     )
-    tag_topics: dict[str, faust.TopicT] = {}
     # Item records live in the changelogged table; the LSH buckets (16 writes per item) in a
     # local index rebuilt from those records whenever the partition is (re)assigned.
     index = LocalMapping(_index_path(settings, worker_id))
@@ -137,47 +131,6 @@ def build_worker_app(
             assignments[0] += 1
             dedup.last_event_at = time.monotonic()  # quiet time counts from the assignment
         gaps.last_event_at = time.monotonic()
-
-    def on_delivery(delivery: asyncio.Future[Any]) -> None:
-        if delivery.cancelled() or delivery.exception() is None:
-            return
-        error = delivery.exception()
-        metrics.DELIVERY_FAILURES.inc()
-        log.critical("delivery failed after the producer's retries, stopping: %r", error)
-        app.loop.create_task(app.crash(error))  # type: ignore[arg-type]
-
-    async def produce(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
-        """Hand one message to the producer; its delivery is awaited by the next commit."""
-        message = topic.as_future_message(key=key, value=value)
-        delivery = await topic.publish_message(message, wait=False)
-        cast("asyncio.Future[Any]", delivery).add_done_callback(on_delivery)
-
-    def tag_topic(slug: str) -> faust.TopicT:
-        if slug not in tag_topics:
-            tag_topics[slug] = app.topic(names.tag(slug), key_type=bytes, value_type=bytes)
-        return tag_topics[slug]
-
-    async def dead_letter(message: InputMessage, reason: str, error: str) -> None:
-        value = message.value or b""
-        letter = DeadLetter(
-            reason=reason,
-            error=error,
-            source=MessageSource(
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                key_base64=base64.b64encode(message.key).decode() if message.key else None,
-            ),
-            original_base64=base64.b64encode(value[:DLQ_ORIGINAL_LIMIT]).decode(),
-            original_size=len(value),
-            failed_at=utc_now_iso(),
-        )
-        await produce(dlq_topic, message.key, encode(letter))
-        metrics.DLQ_MESSAGES.labels(reason).inc()
-        log.warning(
-            "message sent to dlq: reason=%s topic=%s partition=%d offset=%d: %s",
-            reason, message.topic, message.partition, message.offset, error,
-        )  # fmt: skip
 
     @app.agent(raw_topic, name="tag-raw-items")
     async def tag_raw_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
@@ -220,16 +173,16 @@ def build_worker_app(
     async def tag_message(message: InputMessage) -> None:
         value: bytes = message.value or b""
         if message.key is None:
-            await dead_letter(message, "missing_key", "raw message has no key (item id)")
+            await outputs.dead_letter(message, "missing_key", "raw message has no key (item id)")
             return
         if len(value) > MAX_RAW_MESSAGE_BYTES:
-            await dead_letter(message, "too_large", f"raw message of {len(value)} bytes")
+            await outputs.dead_letter(message, "too_large", f"raw message of {len(value)} bytes")
             return
         try:
             raw = decode_raw_item(value)
         except SchemaViolation as exc:
             metrics.ITEMS_IN.labels("unknown").inc()
-            await dead_letter(message, exc.reason, str(exc))
+            await outputs.dead_letter(message, exc.reason, str(exc))
             return
         metrics.ITEMS_IN.labels(raw.feed_id).inc()
         started = time.perf_counter()
@@ -239,10 +192,10 @@ def build_worker_app(
             )
         except Exception as exc:  # a bug on one item must not stop the worker
             log.exception("tagging failed for item_id=%s", raw.item_id)
-            await dead_letter(message, "processing_error", repr(exc))
+            await outputs.dead_letter(message, "processing_error", repr(exc))
             return
         metrics.PROCESSING_TIME.labels("tag").observe(time.perf_counter() - started)
-        await produce(fingerprinted_topic, message.key, encode(fingerprinted))
+        await outputs.produce(fingerprinted_topic, message.key, encode(fingerprinted))
 
     @app.agent(fingerprinted_topic, name="dedup-items")
     async def dedup_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
@@ -288,7 +241,7 @@ def build_worker_app(
             log.warning("dedup stream quiet with offsets %d..%d unseen; appending a copy of the "
                         "last message to reveal them", last + 1, log_end - 1)  # fmt: skip
             async for record in read_range(settings.kafka, where.topic, 0, log_end - 1, log_end):
-                await produce(fingerprinted_topic, record.key, record.value or b"")
+                await outputs.produce(fingerprinted_topic, record.key, record.value or b"")
             dedup.nudged_at = (log_end, time.monotonic())
 
     async def dedup_message(message: InputMessage) -> None:
@@ -296,7 +249,7 @@ def build_worker_app(
         try:
             item = decode_fingerprinted_item(message.value or b"")
         except SchemaViolation as exc:
-            await dead_letter(message, exc.reason, str(exc))
+            await outputs.dead_letter(message, exc.reason, str(exc))
             deduplicator.note_offset(message.offset)
             return
         started = time.perf_counter()
@@ -312,27 +265,15 @@ def build_worker_app(
             )
         except Exception as exc:  # a bug on one item must not stop the worker
             log.exception("dedup failed for item_id=%s", item.item.item_id)
-            await dead_letter(message, "processing_error", repr(exc))
+            await outputs.dead_letter(message, "processing_error", repr(exc))
             deduplicator.note_offset(message.offset)
             return
         metrics.PROCESSING_TIME.labels("dedup").observe(time.perf_counter() - started)
         status = "dropped_unchanged" if outcome.decision.drop else outcome.decision.status
         metrics.DEDUP_OUTCOMES.labels(status).inc()
         if outcome.event is not None:
-            await publish_enriched(outcome.event)
+            await outputs.publish_enriched(outcome.event)
         dedup.advance(event_time(item.item))
-
-    async def publish_enriched(event: EnrichedItem) -> None:
-        key = event.item.item_id.encode()
-        value = encode(event)
-        await produce(enriched_topic, key, value)
-        metrics.ENRICHED_OUT.inc()
-        if names.per_tag_topics:
-            for tag in event.tags:
-                await produce(tag_topic(tag.topic), key, value)
-        for tag in event.tags:
-            metrics.TAGS_ASSIGNED.labels(tag.topic).inc()
-        _observe_latency(event)
 
     add_web_pages(app, faust_metrics=settings.worker.faust_metrics)
     _add_taxonomy_reload(app, holder)
@@ -388,13 +329,6 @@ def _index_path(settings: Settings, worker_id: str) -> Path | None:
     if not settings.worker.store.startswith("rocksdb"):
         return None  # memory store: the index lives in memory too
     return (settings.worker.data_dir / worker_id / "dedup-index").resolve()
-
-
-def _observe_latency(event: EnrichedItem) -> None:
-    now = time.time()
-    metrics.PIPELINE_LATENCY.observe(max(0.0, now - parse_timestamp(event.item.fetched)))
-    if event.item.published:
-        metrics.END_TO_END_LATENCY.observe(max(0.0, now - parse_timestamp(event.item.published)))
 
 
 def _add_taxonomy_reload(app: faust.App, holder: TaxonomyHolder) -> None:

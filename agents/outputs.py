@@ -1,0 +1,113 @@
+"""What the agents send: fingerprinted items, enriched events (and per-tag copies), dead letters.
+
+Outputs are handed to the producer at once and their deliveries are not awaited one by one
+(``produce``): faust's ``topic.send`` would hold them back as "attachments" published inside
+the next commit (seconds per commit under load). At-least-once still holds: faust flushes the
+producer, waiting for every delivery, before it commits any offset
+(faust/transport/consumer.py, ``_commit_offsets``). faust only logs a delivery that fails for
+good (after the producer's retries); ``produce`` counts it, logs it and crashes the worker
+rather than let later commits pass over it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from typing import Any, cast
+
+import faust
+
+from agents.enrich import parse_timestamp, utc_now_iso
+from agents.readback import InputMessage
+from schemas.models import DeadLetter, EnrichedItem, MessageSource, encode
+from streams import metrics
+from streams.topics import TopicNames
+
+log = logging.getLogger(__name__)
+
+DLQ_ORIGINAL_LIMIT = 256 * 1024
+
+
+class Outputs:
+    """The worker's output topics and the one way messages are sent to them."""
+
+    def __init__(
+        self,
+        app: faust.App,
+        names: TopicNames,
+        *,
+        fingerprinted: faust.TopicT,
+        enriched: faust.TopicT,
+        dlq: faust.TopicT,
+    ) -> None:
+        self.app = app
+        self.names = names
+        self.fingerprinted = fingerprinted
+        self.enriched = enriched
+        self.dlq = dlq
+        self._tag_topics: dict[str, faust.TopicT] = {}
+
+    async def produce(self, topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
+        """Hand one message to the producer; its delivery is awaited by the next commit."""
+        message = topic.as_future_message(key=key, value=value)
+        delivery = await topic.publish_message(message, wait=False)
+        cast("asyncio.Future[Any]", delivery).add_done_callback(self._on_delivery)
+
+    def _on_delivery(self, delivery: asyncio.Future[Any]) -> None:
+        if delivery.cancelled() or delivery.exception() is None:
+            return
+        error = delivery.exception()
+        metrics.DELIVERY_FAILURES.inc()
+        log.critical("delivery failed after the producer's retries, stopping: %r", error)
+        self.app.loop.create_task(self.app.crash(error))  # type: ignore[arg-type]
+
+    async def dead_letter(self, message: InputMessage, reason: str, error: str) -> None:
+        """Send a message that cannot be processed to the DLQ, with why and where it was."""
+        value = message.value or b""
+        letter = DeadLetter(
+            reason=reason,
+            error=error,
+            source=MessageSource(
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                key_base64=base64.b64encode(message.key).decode() if message.key else None,
+            ),
+            original_base64=base64.b64encode(value[:DLQ_ORIGINAL_LIMIT]).decode(),
+            original_size=len(value),
+            failed_at=utc_now_iso(),
+        )
+        await self.produce(self.dlq, message.key, encode(letter))
+        metrics.DLQ_MESSAGES.labels(reason).inc()
+        log.warning(
+            "message sent to dlq: reason=%s topic=%s partition=%d offset=%d: %s",
+            reason, message.topic, message.partition, message.offset, error,
+        )  # fmt: skip
+
+    async def publish_enriched(self, event: EnrichedItem) -> None:
+        """Send an enriched event, and a copy to each of its tags' topics if configured."""
+        key = event.item.item_id.encode()
+        value = encode(event)
+        await self.produce(self.enriched, key, value)
+        metrics.ENRICHED_OUT.inc()
+        if self.names.per_tag_topics:
+            for tag in event.tags:
+                await self.produce(self._tag_topic(tag.topic), key, value)
+        for tag in event.tags:
+            metrics.TAGS_ASSIGNED.labels(tag.topic).inc()
+        _observe_latency(event)
+
+    def _tag_topic(self, slug: str) -> faust.TopicT:
+        if slug not in self._tag_topics:
+            topic = self.app.topic(self.names.tag(slug), key_type=bytes, value_type=bytes)
+            self._tag_topics[slug] = topic
+        return self._tag_topics[slug]
+
+
+def _observe_latency(event: EnrichedItem) -> None:
+    now = time.time()
+    metrics.PIPELINE_LATENCY.observe(max(0.0, now - parse_timestamp(event.item.fetched)))
+    if event.item.published:
+        metrics.END_TO_END_LATENCY.observe(max(0.0, now - parse_timestamp(event.item.published)))
