@@ -3,9 +3,8 @@
 What they send, and why deliveries are not awaited one by one: agents.outputs.
 
 Two agents, because near-duplicates must meet across partitions:
-- ``tag_raw_items`` consumes the raw topic (N partitions, shared by all workers): it decodes,
-  validates, tags and fingerprints, and forwards to the fingerprinted topic. Bad messages go to
-  the DLQ with the reason and their source topic/partition/offset.
+- ``tag-raw-items`` (agents.tag_agent) consumes the raw topic (N partitions, shared by all
+  workers): it tags and fingerprints each item and forwards it to the fingerprinted topic.
 - ``dedup_items`` consumes the fingerprinted topic, which has ONE partition: every fingerprint
   lands in one ordered log, so a near-duplicate finds its candidates whichever raw partition or
   worker it came from, and the decisions are a function of that log alone: the same with 1 or
@@ -28,24 +27,19 @@ import faust
 from faust.types import TP, StreamT
 
 from agents.dedup import DedupConfig, Deduplicator
-from agents.enrich import dedup_stage, event_time, tag_stage, utc_now_iso
+from agents.enrich import dedup_stage, event_time, utc_now_iso
 from agents.health import add_health_timer, add_web_pages, worker_is_ready_now
 from agents.outputs import Outputs
 from agents.readback import (
     TAIL_QUIET_SECONDS,
     InputMessage,
-    OffsetGaps,
-    committed_offset,
-    committed_offsets,
     read_back,
 )
 from agents.store import ROCKSDB_OPTIONS, LocalMapping, TableStore
-from agents.taxonomy import Taxonomy, load_taxonomy
+from agents.tag_agent import TagAgent, TaxonomyHolder
 from schemas.models import (
     SchemaViolation,
     decode_fingerprinted_item,
-    decode_raw_item,
-    encode,
 )
 from streams import metrics
 from streams.app import create_app
@@ -55,41 +49,9 @@ from streams.topics import TopicNames
 
 log = logging.getLogger(__name__)
 
-MAX_RAW_MESSAGE_BYTES = 1024 * 1024
 # How long after the last copy appended to reveal a passed-over dedup tail to try again
 # (see TAIL_QUIET_SECONDS).
 DEDUP_TAIL_RETRY_SECONDS = 60.0
-
-
-@dataclass
-class TaxonomyHolder:
-    """The taxonomy in use, reloaded when its file changes (no restart needed)."""
-
-    path: Path | None
-    taxonomy: Taxonomy = field(init=False)
-    _mtime: float = field(init=False, default=0.0)
-
-    def __post_init__(self) -> None:
-        self.taxonomy = load_taxonomy(self.path)
-        self._mtime = self._current_mtime()
-        metrics.TAXONOMY.info({"version": self.taxonomy.version})
-
-    def reload_if_changed(self) -> bool:
-        mtime = self._current_mtime()
-        if mtime == self._mtime:
-            return False
-        self._mtime = mtime
-        try:
-            self.taxonomy = load_taxonomy(self.path)
-        except Exception as exc:  # keep the last good taxonomy; the error names the key
-            log.error("taxonomy reload failed, keeping version %s: %s", self.taxonomy.version, exc)
-            return False
-        metrics.TAXONOMY.info({"version": self.taxonomy.version})
-        log.info("taxonomy reloaded: version %s", self.taxonomy.version)
-        return True
-
-    def _current_mtime(self) -> float:
-        return self.path.stat().st_mtime if self.path and self.path.exists() else 0.0
 
 
 def build_worker_app(
@@ -120,82 +82,16 @@ def build_worker_app(
     index = LocalMapping(_index_path(settings, worker_id))
     dedup = DedupPartition(Deduplicator(TableStore(dedup_table), dedup_config, index=index), index)
     assignments = [0]
-    gaps = OffsetGaps()
     for input_topic in (names.raw, names.fingerprinted):  # series at 0 before any read-back
         metrics.READ_BACK.labels(input_topic)
 
+    TagAgent(app, settings, names, outputs, holder).register(raw_topic)
+
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def count_assignments(sender: Any, assigned: set[Any], **kwargs: Any) -> None:
-        gaps.reset(committed_offsets(app))
         if any(tp.topic == names.fingerprinted for tp in assigned):
             assignments[0] += 1
             dedup.last_event_at = time.monotonic()  # quiet time counts from the assignment
-        gaps.last_event_at = time.monotonic()
-
-    @app.agent(raw_topic, name="tag-raw-items")
-    async def tag_raw_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
-        async for event in stream.events():
-            message = event.message
-            async with gaps.lock:
-                gaps.last_event_at = time.monotonic()
-                expected = gaps.observe(message.topic, message.partition, message.offset,
-                                        committed_offset(app, message))  # fmt: skip
-                if expected is not None:
-                    await read_back(settings.kafka, message.topic, message.partition,
-                                    expected, message.offset, tag_message)  # fmt: skip
-                await tag_message(message)
-            # Nothing in tag_message has to suspend, so with a backlog this loop would hold the
-            # event loop and starve the dedup agent (seconds without an enriched event).
-            await asyncio.sleep(0)
-            yield None
-
-    @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
-    async def read_back_raw_tails() -> None:
-        """Raw messages passed over at the end of a partition have no next message to reveal
-        them: after a quiet spell, read each assigned partition up to its end. Tagging writes
-        no table, so this timer tags them itself."""
-        try:
-            if not await worker_is_ready_now(app):  # not while rebalancing or the broker is away
-                return
-            async with gaps.lock:
-                if time.monotonic() - gaps.last_event_at < TAIL_QUIET_SECONDS:
-                    return
-                for where in app.consumer.assignment():
-                    expected = gaps.expected(where.topic, where.partition)
-                    log_end = app.consumer.highwater(where) or 0
-                    if where.topic == names.raw and expected is not None and log_end > expected:
-                        await read_back(settings.kafka, where.topic, where.partition,
-                                        expected, log_end, tag_message)  # fmt: skip
-                        gaps.observe(where.topic, where.partition, log_end - 1)
-        except Exception:  # an escaping exception would stop the worker; next round retries
-            log.exception("raw tail check failed")
-
-    async def tag_message(message: InputMessage) -> None:
-        value: bytes = message.value or b""
-        if message.key is None:
-            await outputs.dead_letter(message, "missing_key", "raw message has no key (item id)")
-            return
-        if len(value) > MAX_RAW_MESSAGE_BYTES:
-            await outputs.dead_letter(message, "too_large", f"raw message of {len(value)} bytes")
-            return
-        try:
-            raw = decode_raw_item(value)
-        except SchemaViolation as exc:
-            metrics.ITEMS_IN.labels("unknown").inc()
-            await outputs.dead_letter(message, exc.reason, str(exc))
-            return
-        metrics.ITEMS_IN.labels(raw.feed_id).inc()
-        started = time.perf_counter()
-        try:
-            fingerprinted = tag_stage(
-                raw, holder.taxonomy, received_at=utc_now_iso(), languages=settings.worker.languages
-            )
-        except Exception as exc:  # a bug on one item must not stop the worker
-            log.exception("tagging failed for item_id=%s", raw.item_id)
-            await outputs.dead_letter(message, "processing_error", repr(exc))
-            return
-        metrics.PROCESSING_TIME.labels("tag").observe(time.perf_counter() - started)
-        await outputs.produce(fingerprinted_topic, message.key, encode(fingerprinted))
 
     @app.agent(fingerprinted_topic, name="dedup-items")
     async def dedup_items(stream: StreamT[bytes]) -> AsyncIterator[None]:
