@@ -17,6 +17,9 @@ The index is derived from the records (`rebuild_index` recreates it, in recordin
 - ``h:<hash>``      ids of the items recorded with this content hash, oldest first
 - ``b:<band>:<v>``  LSH bucket: ids of the latest items whose MinHash value in this band is v
 - ``c:<hour>``      number of time-index entries for that hour; ``t:<hour>:<n>`` the entries
+- ``x:<name>``      with `DedupConfig.cross_language` only: ids of the latest items naming it
+                    (`similarity.index_keys`), from the records that carry a language and
+                    neutral terms (``l``, ``x``)
 - ``m``             oldest hour with entries, number of items in the window, last sequence
                     number, and the input offset of the last message seen (``lo``)
 
@@ -33,12 +36,28 @@ from collections import Counter
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from agents.fingerprint import SIGNATURE_SIZE, Fingerprint
-from agents.similarity import jaccard, shared_names, unmentioned_title_names
+from agents.similarity import (
+    checked_title_names,
+    days,
+    event_concepts,
+    index_keys,
+    jaccard,
+    name_keys,
+    neutral_numbers,
+    shared_name_keys,
+    shared_names,
+    unmatched_title_events,
+    unmentioned_across,
+    unmentioned_title_names,
+)
+
+if TYPE_CHECKING:
+    from streams.settings import WorkerSettings
 
 DedupStore = MutableMapping[str, bytes]
 
@@ -70,6 +89,23 @@ class DedupConfig:
     min_band_hits: int = 2
     # Only the candidates sharing most bands are verified (cost bound per item).
     max_candidates: int = 8
+    # Opt-in: also look for the same news in another language (`compare_cross_language`).
+    cross_language: bool = False
+    # Cross-language verdict: names and event concepts the two items must share, and names,
+    # numbers, event concepts and days they must share in all.
+    cross_language_min_names: int = 1
+    cross_language_min_events: int = 1
+    cross_language_min_evidence: int = 5
+    # Items kept per name in the cross-language index (the latest).
+    cross_language_capacity: int = 16
+
+    @classmethod
+    def from_settings(cls, worker: WorkerSettings) -> DedupConfig:
+        """The config the worker settings ask for (the worker and `telex enrich` alike)."""
+        return cls(
+            window_seconds=worker.dedup_window_seconds,
+            cross_language=worker.cross_language_duplicates,
+        )
 
     def __post_init__(self) -> None:
         if not 1 <= self.num_perm <= SIGNATURE_SIZE:
@@ -108,6 +144,44 @@ def compare(
     if similarity >= config.threshold:
         return True, similarity
     return similarity >= config.paraphrase_floor and _same_facts(a, b, config), similarity
+
+
+def compare_cross_language(
+    a: Fingerprint, b: Fingerprint, config: DedupConfig | None = None
+) -> tuple[bool, float]:
+    """Pairwise verdict for two items in two languages, and the Jaccard of their neutral terms.
+
+    Precise first: any conflict rejects (numbers or days of the week on both sides that the other
+    lacks, a title name the other text never mentions), then the two must share names and enough
+    evidence in all (names, numbers, event concepts such as "~sign", days).
+    """
+    config = config or DedupConfig()
+    names_a, names_b = name_keys(a), name_keys(b)
+    numbers_a, numbers_b = neutral_numbers(a), neutral_numbers(b)
+    events_a, events_b = event_concepts(a), event_concepts(b)
+    days_a, days_b = days(a), days(b)
+    similarity = jaccard(
+        names_a | numbers_a | events_a | days_a, names_b | numbers_b | events_b | days_b
+    )
+    if not (a.language and b.language) or a.language == b.language:
+        return False, similarity
+    if _both_sides_differ(numbers_a, numbers_b) or (days_a and days_b and not days_a & days_b):
+        return False, similarity
+    if not (checked_title_names(a) or checked_title_names(b)):
+        return False, similarity
+    if unmentioned_across(a, b) or unmentioned_across(b, a):
+        return False, similarity
+    if unmatched_title_events(a, b) or unmatched_title_events(b, a):
+        return False, similarity
+    names = shared_name_keys(names_a, names_b)
+    events = len(events_a & events_b)
+    evidence = names + len(numbers_a & numbers_b) + events + len(days_a & days_b)
+    is_duplicate = (
+        names >= config.cross_language_min_names
+        and events >= config.cross_language_min_events
+        and evidence >= config.cross_language_min_evidence
+    )
+    return is_duplicate, similarity
 
 
 def _same_facts(a: Fingerprint, b: Fingerprint, config: DedupConfig) -> bool:
@@ -162,6 +236,7 @@ class Deduplicator:
             hashes += [(q, content_hash, item_id) for content_hash, q in _hash_entries(record)]
             if "g" in record:
                 self._add_to_buckets(item_id, self._read_buckets_of(record["g"]))
+                self._add_to_cross_index(item_id, record)
         for _, content_hash, item_id in sorted(hashes):
             self._add_to_hash_list(content_hash, item_id)
         self._put_index("m", meta)
@@ -228,14 +303,16 @@ class Deduplicator:
             return decision
         buckets = self._read_buckets(fingerprint)
         match = self._nearest(item_id, fingerprint, event_time, buckets)
+        method = "minhash-lsh"
+        if match is None and self._config.cross_language:
+            match = self._nearest_across(item_id, fingerprint, event_time)
+            method = "cross_language"
         if match is None:
             decision = DedupDecision("new", item_id, None, None, None, 1)
         else:
             other_id, similarity = match
             story = self._story_of(other_id, default=other_id)
-            decision = DedupDecision(
-                "near_duplicate", story, other_id, similarity, "minhash-lsh", 1
-            )
+            decision = DedupDecision("near_duplicate", story, other_id, similarity, method, 1)
         self._write_item(
             item_id, fingerprint, event_time, decision, source_offset, source_revision, [], buckets
         )
@@ -285,6 +362,7 @@ class Deduplicator:
         if _older(source_revision, record.get("pr")):
             return DedupDecision("duplicate", story, item_id, 1.0, "revision", revision, drop=True)
         self._remove_from_buckets(item_id, record)
+        self._remove_from_cross_index(item_id, record)
         buckets = self._read_buckets(fingerprint)
         decision = DedupDecision("update", story, item_id, None, "item_id", revision + 1)
         known = _hash_entries(record)
@@ -326,7 +404,10 @@ class Deduplicator:
             record |= {"w": " ".join(sorted(fp.words)), "g": _bands(fp, self._config)}
             record |= {"e": " ".join(sorted(fp.entities)), "n": " ".join(sorted(fp.numbers))}
             record["tn"] = " ".join(sorted(fp.title_names))
+            if self._config.cross_language and fp.language:
+                record |= {"l": fp.language, "x": " ".join(sorted(fp.neutral))}
             self._add_to_buckets(item_id, buckets)
+            self._add_to_cross_index(item_id, record)
         self._store[_item_key(item_id)] = orjson.dumps(record)
         self._add_to_time_index(item_id, hour, meta, new_item=decision.revision == 1)
         self._put_index("m", meta)
@@ -350,9 +431,40 @@ class Deduplicator:
             words = frozenset(record["w"].split())
             if record["t"] < horizon or self._below_threshold(fingerprint, words):
                 continue
+            if self._config.cross_language and _other_language(fingerprint, record):
+                continue  # decided by `_nearest_across` alone
             is_duplicate, similarity = compare(
                 fingerprint, _record_fingerprint(record, words), self._config
             )
+            key = (-similarity, record["t"], candidate)
+            if is_duplicate and (best is None or key < best):
+                best = key
+        return None if best is None else (best[2], -best[0])
+
+    def _nearest_across(
+        self, item_id: str, fingerprint: Fingerprint, event_time: float
+    ) -> tuple[str, float] | None:
+        """Best verified candidate in another language (`compare_cross_language`) among the
+        items that share most names with this one; ties broken by earliest then id.
+
+        Only records with a language and neutral terms take part: those written before the
+        option, or without a known language, are skipped.
+        """
+        if not fingerprint.language:
+            return None
+        best: tuple[float, float, str] | None = None
+        horizon = event_time - self._config.window_seconds
+        keys = sorted(index_keys(fingerprint))
+        hits = Counter(chain.from_iterable(self._index_get(_cross_key(k)) or () for k in keys))
+        ranked = sorted((-n, candidate) for candidate, n in hits.items() if candidate != item_id)
+        for _, candidate in ranked[: self._config.max_candidates]:
+            record = self._record(candidate)
+            if record is None or "x" not in record or record["t"] < horizon:
+                continue
+            if record.get("l") in (None, fingerprint.language):
+                continue
+            other = _record_fingerprint(record, frozenset(record["w"].split()))
+            is_duplicate, similarity = compare_cross_language(fingerprint, other, self._config)
             key = (-similarity, record["t"], candidate)
             if is_duplicate and (best is None or key < best):
                 best = key
@@ -386,6 +498,21 @@ class Deduplicator:
     def _remove_from_buckets(self, item_id: str, record: dict[str, Any]) -> None:
         for band, value in enumerate(record.get("g", ())):
             self._remove_from_list(_bucket_key(band, value), item_id)
+
+    def _add_to_cross_index(self, item_id: str, record: dict[str, Any]) -> None:
+        """List a recorded item under its names for the cross-language search (latest
+        `cross_language_capacity` per name); a record without neutral terms is not listed."""
+        if not self._config.cross_language or "x" not in record:
+            return
+        for key in sorted(_record_index_keys(record)):
+            members = self._index_get(_cross_key(key)) or []
+            joined = [m for m in members if m != item_id] + [item_id]
+            self._put_index(_cross_key(key), joined[-self._config.cross_language_capacity :])
+
+    def _remove_from_cross_index(self, item_id: str, record: dict[str, Any]) -> None:
+        if "x" in record:
+            for key in sorted(_record_index_keys(record)):
+                self._remove_from_list(_cross_key(key), item_id)
 
     # Hash lists, time index and expiry -----------------------------------------------------
 
@@ -426,6 +553,7 @@ class Deduplicator:
 
     def _delete_item(self, item_id: str, record: dict[str, Any]) -> None:
         self._remove_from_buckets(item_id, record)
+        self._remove_from_cross_index(item_id, record)
         for content_hash, _ in _hash_entries(record):
             self._remove_from_list(_hash_key(content_hash), item_id)
         del self._store[_item_key(item_id)]
@@ -489,6 +617,22 @@ def _record_fingerprint(record: dict[str, Any], words: frozenset[str]) -> Finger
         entities=frozenset(record["e"].split()),
         numbers=frozenset(record["n"].split()),
         title_names=frozenset(record.get("tn", "").split()),
+        language=record.get("l"),
+        neutral=frozenset(record.get("x", "").split()),
+    )
+
+
+def _record_index_keys(record: dict[str, Any]) -> frozenset[str]:
+    """The cross-language index keys of a record that has neutral terms."""
+    return index_keys(
+        Fingerprint(
+            content_hash=record["h"],
+            signature=(),
+            words=frozenset(),
+            entities=frozenset(record["e"].split()),
+            numbers=frozenset(),
+            neutral=frozenset(record["x"].split()),
+        )
     )
 
 
@@ -498,6 +642,16 @@ def _time_entries(hour: int, count: int) -> Iterator[str]:
 
 def _item_key(item_id: str) -> str:
     return f"i:{item_id}"
+
+
+def _other_language(fingerprint: Fingerprint, record: dict[str, Any]) -> bool:
+    """Whether the item and a recorded one are in two known, different languages."""
+    language = record.get("l")
+    return bool(fingerprint.language and language and language != fingerprint.language)
+
+
+def _cross_key(name: str) -> str:
+    return f"x:{name}"
 
 
 def _hash_key(content_hash: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.dedup import compare
+from agents.dedup import compare, compare_cross_language
 from agents.fingerprint import Fingerprint, fingerprint
 from agents.tagging import tag_item
 from agents.taxonomy import Taxonomy, load_taxonomy
@@ -91,12 +91,20 @@ class DedupReport:
     misses: tuple[str, ...]
 
 
-def evaluate_dedup(pairs: Iterable[dict[str, Any]]) -> DedupReport:
-    """Compare the fingerprints of each labelled pair; score 'duplicate' as the positive class."""
+def evaluate_dedup(pairs: Iterable[dict[str, Any]], *, cross_language: bool = False) -> DedupReport:
+    """Compare the fingerprints of each labelled pair; score 'duplicate' as the positive class.
+
+    With `cross_language` (the worker's `cross_language_duplicates`), a pair in two languages
+    is judged by `compare_cross_language` instead of `compare`, as in `Deduplicator`.
+    """
     counts = {"same": [0, 0, 0], "cross": [0, 0, 0]}
     misses: list[str] = []
     for pair in pairs:
-        predicted, _ = compare(_fingerprint_side(pair["a"]), _fingerprint_side(pair["b"]))
+        a, b = _fingerprint_side(pair["a"]), _fingerprint_side(pair["b"])
+        if cross_language and a.language and b.language and a.language != b.language:
+            predicted, _ = compare_cross_language(a, b)
+        else:
+            predicted, _ = compare(a, b)
         expected = bool(pair["duplicate"])
         group = counts["same" if pair["a"].get("lang") == pair["b"].get("lang") else "cross"]
         if predicted:
@@ -162,13 +170,19 @@ def _add_tagging(commands: Any) -> None:
 
 
 def _run_dedup(args: argparse.Namespace) -> int:
-    print(format_dedup_report(evaluate_dedup(read_jsonl(args.file))))
+    report = evaluate_dedup(read_jsonl(args.file), cross_language=args.cross_language)
+    print(format_dedup_report(report))
     return 0
 
 
 def _add_dedup(commands: Any) -> None:
     parser = commands.add_parser("dedup", help="duplicate-pair precision, recall and F1")
     parser.add_argument("file", type=Path, help="labelled pairs (dev_dedup_pairs.jsonl format)")
+    parser.add_argument(
+        "--cross-language",
+        action="store_true",
+        help="with the opt-in cross-language search (worker.cross_language_duplicates)",
+    )
     parser.set_defaults(run=_run_dedup)
 
 

@@ -11,6 +11,7 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,49 @@ def load_aliases(path: Path = ALIASES_PATH) -> Aliases:
 
 ALIASES = load_aliases()
 _ALIAS_KEYS = frozenset(ALIASES.words.values())
+# Alias keys, as names (similarity.name_keys): every key of the table.
+ALIAS_KEYS = frozenset(ALIASES.names.values())
+
+# Event words and days of the week in English, French and German, folded to one concept key each
+# (see the file's header): for the opt-in cross-language duplicate search only.
+EVENT_WORDS_PATH = Path(__file__).with_name("event_words.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class EventWords:
+    """Event lexicon, folded: word, prefix or suffix -> neutral term ("~sign", "~day:tuesday")."""
+
+    exact: Mapping[str, str]
+    prefixes: Mapping[str, str]
+    # The lengths of the prefixes, longest first: a token is looked up by its first n letters.
+    prefix_lengths: tuple[int, ...]
+    suffixes: tuple[tuple[str, str], ...]
+    # The suffixes alone, for one str.endswith test before the loop.
+    suffix_ends: tuple[str, ...]
+
+
+def load_event_words(path: Path = EVENT_WORDS_PATH) -> EventWords:
+    """Read an event lexicon: `events` (terms "~<concept>") and `days` ("~day:<day>")."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    exact: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
+    suffixes: dict[str, str] = {}
+    for section, tag in (("events", "~"), ("days", "~day:")):
+        for concept, forms in (document.get(section) or {}).items():
+            for form in forms:
+                folded = fold(str(form)).strip()
+                if folded.endswith("*"):
+                    prefixes[folded[:-1]] = f"{tag}{concept}"
+                elif folded.startswith("*"):
+                    suffixes[folded[1:]] = f"{tag}{concept}"
+                else:
+                    exact[folded] = f"{tag}{concept}"
+    lengths = tuple(sorted({len(prefix) for prefix in prefixes}, reverse=True))
+    ordered = tuple(sorted(suffixes.items(), key=lambda pair: (-len(pair[0]), pair[0])))
+    return EventWords(exact, prefixes, lengths, ordered, tuple(suffixes))
+
+
+EVENT_WORDS = load_event_words()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +209,10 @@ class Fingerprint:
     numbers: frozenset[str]
     # Folded names in the title (see `title_names`); empty for fingerprints stored before it.
     title_names: frozenset[str] = frozenset()
+    # The item's language ("fr", "de", "en") and its language-neutral terms (`neutral_terms`),
+    # for the opt-in cross-language search; None and empty in fingerprints made before them.
+    language: str | None = None
+    neutral: frozenset[str] = frozenset()
 
 
 def fingerprint(
@@ -193,14 +241,90 @@ def fingerprint(
         in_text = in_title + phrase_aliases(folded.summary)
     words = content_words(distinct)
     entities = named_entities(title, summary, in_text, german=german)
+    aliased = alias_words(distinct, in_text)
+    found_numbers = numbers(f"{title}\n{summary}", distinct)
     return Fingerprint(
         content_hash=content_hash or _hash_folded(folded),
-        signature=minhash(signature_terms(distinct, in_text)),
+        signature=minhash(_aliased_signature_terms(aliased)),
         words=words,
         entities=entities,
-        numbers=numbers(f"{title}\n{summary}", distinct),
+        numbers=found_numbers,
         title_names=title_names(title, in_title),
+        language=base_language(language),
+        neutral=neutral_terms(distinct, aliased, found_numbers)
+        | title_terms(folded.title, german=german),
     )
+
+
+def base_language(language: str | None) -> str | None:
+    """ "fr" for "fr", "FR" or "fr-CH"; None when unknown."""
+    return language.replace("_", "-").split("-")[0].lower() or None if language else None
+
+
+def neutral_terms(
+    folded_tokens: set[str], aliased: set[str], found_numbers: frozenset[str]
+) -> frozenset[str]:
+    """What an item says in no particular language, for the cross-language search: the alias
+    keys of its words, capitalised or not ("@ukraine" for "ukrainien", "ukrainische"), its
+    numbers ("#4", with the counts spelled inside hyphenated words: "two-hour" gives "#2") and
+    the concepts of its event words ("~killed" for "killed", "tués", "Tote"; "~day:tuesday").
+
+    `aliased` is `alias_words` of the tokens. Names without an alias come from the entities
+    (similarity.name_keys).
+    """
+    terms = {"@" + key for key in aliased & _ALIAS_KEYS}
+    terms.update("#" + number for number in found_numbers)
+    for token in folded_tokens:
+        if "-" in token:
+            parts = token.split("-")
+            terms.update("#" + _NUMBER_WORDS[part] for part in parts if part in _NUMBER_WORDS)
+            terms.update(term for part in parts if (term := event_term(part)) is not None)
+        term = event_term(token)
+        if term is not None:
+            terms.add(term)
+    return frozenset(terms)
+
+
+def title_terms(folded_title: str, *, german: bool) -> frozenset[str]:
+    """What a translation of a folded title must mention too: its first word as "^<name>" when
+    that may be a name, which `title_names` leaves out, and its event concepts as "!~<concept>".
+
+    Headlines often start with who the news is about ("Scholz makes surprise visit to Kyiv"). In
+    English and French the first word counts unless it is a stop word, a count or an event word;
+    a common word is then usually a cognate the translation shares ("Magnitude", "Délégations").
+    German capitalises every noun: there it counts only when the alias table knows it as a name,
+    not as an inflected adjective ("Kiew" counts, "Russische" and "Zugunglück" do not).
+    """
+    terms = {"!" + term for token in folded_words(folded_title) if (term := event_term(token))}
+    first = _TITLE_WORD.search(folded_title)
+    if first is None:
+        return frozenset(terms)
+    name = first.group()
+    if name in _NOT_CONTENT or len(name) < 2 or event_term(name) is not None:
+        return frozenset(terms)
+    if name in ALIASES.names and not (german and is_german_common_word(name)):
+        terms.add("^" + ALIASES.names[name])
+    elif not german:
+        terms.add("^" + name)
+    return frozenset(terms)
+
+
+@lru_cache(maxsize=1 << 16)
+def event_term(token: str) -> str | None:
+    """The concept of a folded word in the event lexicon ("unterzeichnet" -> "~sign"), or None.
+
+    Cached: news reuse their words, and a cached word costs one lookup instead of one per prefix
+    length."""
+    lexicon = EVENT_WORDS
+    term = lexicon.exact.get(token)
+    if term is not None:
+        return term
+    for length in lexicon.prefix_lengths:
+        if length <= len(token) and (term := lexicon.prefixes.get(token[:length])) is not None:
+            return term
+    if token.endswith(lexicon.suffix_ends):
+        return next(term for suffix, term in lexicon.suffixes if token.endswith(suffix))
+    return None
 
 
 # A multi-word alias found in folded text: its key and its words ("maison", "blanche").
@@ -226,7 +350,10 @@ def signature_terms(folded_tokens: set[str], phrases: Iterable[PhraseAlias]) -> 
     set and become LSH candidates more often. `words`, and so compare()'s Jaccard, stay as they
     are. Built from folded tokens only, so case does not change the signature.
     """
-    aliased = alias_words(folded_tokens, phrases)
+    return _aliased_signature_terms(alias_words(folded_tokens, phrases))
+
+
+def _aliased_signature_terms(aliased: set[str]) -> frozenset[str]:
     return content_words(aliased) | {"@" + key for key in aliased & _ALIAS_KEYS}
 
 
@@ -421,6 +548,8 @@ def fingerprint_to_dict(fp: Fingerprint) -> dict[str, Any]:
         "entities": sorted(fp.entities),
         "numbers": sorted(fp.numbers),
         "title_names": sorted(fp.title_names),
+        "language": fp.language,
+        "neutral": sorted(fp.neutral),
     }
 
 
@@ -433,4 +562,6 @@ def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:
         entities=frozenset(data["entities"]),
         numbers=frozenset(data["numbers"]),
         title_names=frozenset(data.get("title_names", ())),
+        language=data.get("language"),
+        neutral=frozenset(data.get("neutral", ())),
     )

@@ -24,7 +24,7 @@ def enrich_lines(
     """Enriched events as JSON bytes, one per raw input line (blank lines skipped)."""
     taxonomy = load_taxonomy(settings.worker.taxonomy_path)
     # In memory, compacted (see LocalMapping): a plain dict would keep ~4 KB per value.
-    config = DedupConfig(settings.worker.dedup_window_seconds)
+    config = DedupConfig.from_settings(settings.worker)
     deduplicator = Deduplicator(LocalMapping(None), config, index=LocalMapping(None))
     for number, line in enumerate(lines, start=1):
         if not line.strip():

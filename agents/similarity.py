@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agents.fingerprint import ALIASES, Fingerprint
+from agents.fingerprint import ALIAS_KEYS, ALIASES, Fingerprint
 
 NAME_PREFIX = 5
 
@@ -55,3 +55,88 @@ def shared_names(a: Fingerprint, b: Fingerprint) -> int:
 def alias_keys(names: frozenset[str]) -> set[str]:
     """Names with each alias variant replaced by its key ("moscou", "moscow" -> "moscow")."""
     return {ALIASES.names.get(name, name) for name in names}
+
+
+# Cross-language signals (the opt-in cross-language search, docs/dedup.md). Two texts in two
+# languages share almost no words; what they share is names (spelled alike, or folded to one key
+# by the alias table), numbers and the concepts of their event words (`Fingerprint.neutral`).
+
+
+def name_keys(fp: Fingerprint) -> frozenset[str]:
+    """The item's names in no particular language: the alias key of a name that has one
+    ("Poutine", "Putin" -> "putin"; "ukrainienne" -> "ukraine"), the folded name otherwise."""
+    keys = {ALIASES.names.get(name, name) for name in fp.entities}
+    keys.update(term[1:] for term in fp.neutral if term[:1] == "@")
+    return frozenset(keys)
+
+
+def index_keys(fp: Fingerprint) -> frozenset[str]:
+    """Keys under which an item is found by the cross-language search: its name keys, those
+    without an alias cut to `NAME_PREFIX` letters (so "Macrons" finds "Macron")."""
+    return frozenset(k if k in ALIAS_KEYS else k[:NAME_PREFIX] for k in name_keys(fp))
+
+
+def same_name(a: str, b: str) -> bool:
+    """Two name keys name the same: equal, or one is the other plus an inflection of at most two
+    letters ("macron"/"macrons", "scholz"/"scholzs") and the shorter has 4 letters or more."""
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= 4 and len(long_) - len(short) <= 2 and long_.startswith(short)
+
+
+def shared_name_keys(a: frozenset[str], b: frozenset[str]) -> int:
+    """How many of the names in the smaller-matching direction the other side names too."""
+    forward = sum(any(same_name(x, y) for y in b) for x in a)
+    backward = sum(any(same_name(y, x) for x in a) for y in b)
+    return min(forward, backward)
+
+
+def neutral_numbers(fp: Fingerprint) -> frozenset[str]:
+    return frozenset(term for term in fp.neutral if term[:1] == "#")
+
+
+def event_concepts(fp: Fingerprint) -> frozenset[str]:
+    """Event concepts ("~killed"), days of the week left out."""
+    return frozenset(t for t in fp.neutral if t[:1] == "~" and not t.startswith("~day:"))
+
+
+def days(fp: Fingerprint) -> frozenset[str]:
+    return frozenset(t for t in fp.neutral if t.startswith("~day:"))
+
+
+def checked_title_names(fp: Fingerprint) -> frozenset[str]:
+    """Title names that must be mentioned by a translation of the item, as name keys.
+
+    German capitalises every noun, and the noun of a German title ("Zugunglück", "Leitzins")
+    has no reason to appear in a French or English text: a German title name counts only when
+    the alias table knows it (a country, capital, leader or organisation). The title's first
+    word counts when `fingerprint.title_terms` found it may be a name.
+    """
+    keys = {ALIASES.names.get(name, name) for name in fp.title_names}
+    if fp.language == "de":
+        keys &= ALIAS_KEYS
+    keys.update(term[1:] for term in fp.neutral if term[:1] == "^")
+    return frozenset(keys)
+
+
+def unmentioned_across(item: Fingerprint, other: Fingerprint) -> frozenset[str]:
+    """`item`'s checked title names that `other` (another language) never mentions."""
+    other_names = name_keys(other)
+    # Title words are split at hyphens ("Garmisch-Partenkirchen" names "partenkirchen").
+    parts = {part for name in other.entities if "-" in name for part in name.split("-")}
+    terms = other.entities | other.words | parts
+    return frozenset(
+        name
+        for name in checked_title_names(item)
+        if not any(same_name(name, key) for key in other_names) and not mentions(name, terms)
+    )
+
+
+def unmatched_title_events(item: Fingerprint, other: Fingerprint) -> frozenset[str]:
+    """Event concepts of `item`'s title ("!~ratification") that `other` never mentions: a title
+    says what happened, and a translation says it too."""
+    events = event_concepts(other)
+    return frozenset(
+        term[1:] for term in item.neutral if term[:1] == "!" and term[1:] not in events
+    )

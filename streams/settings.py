@@ -154,6 +154,9 @@ class WorkerSettings(_Section):
     languages: tuple[str, ...] = ("fr", "de", "en")
     dedup_window_seconds: float = Field(default=48 * 3600.0, gt=0)
     near_duplicates: Literal["annotate", "drop"] = "annotate"
+    # Opt-in: also mark the same news in another language (fr/de/en) as a near-duplicate
+    # (method "cross_language"; precise first, low recall: see docs/dedup.md).
+    cross_language_duplicates: bool = False
     store: str = "rocksdb://"
     data_dir: Path = DEFAULT_DATA_DIR / "worker"
     web_port: int = Field(default=6066, ge=0, le=65535)
