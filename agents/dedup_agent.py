@@ -61,7 +61,7 @@ class DedupPartition:
         # Item records live in the changelogged table; the LSH buckets (16 writes per item) in
         # a local index rebuilt from those records whenever the partition is (re)assigned.
         index = LocalMapping(_index_path(settings, worker_id))
-        config = DedupConfig(window_seconds=settings.worker.dedup_window_seconds)
+        config = DedupConfig.from_settings(settings.worker)
         return cls(Deduplicator(TableStore(table), config, index=index), index)
 
     def tail_passed_over(self, last: int, log_end: int) -> bool:
