@@ -100,7 +100,7 @@ def evaluate_dedup(pairs: Iterable[dict[str, Any]], *, cross_language: bool = Fa
     counts = {"same": [0, 0, 0], "cross": [0, 0, 0]}
     misses: list[str] = []
     for pair in pairs:
-        a, b = _fingerprint_side(pair["a"]), _fingerprint_side(pair["b"])
+        a, b = (_fingerprint_side(pair[side], cross_language) for side in ("a", "b"))
         if cross_language and a.language and b.language and a.language != b.language:
             predicted, _ = compare_cross_language(a, b)
         else:
@@ -117,8 +117,9 @@ def evaluate_dedup(pairs: Iterable[dict[str, Any]], *, cross_language: bool = Fa
     return DedupReport(same, cross, tuple(misses))
 
 
-def _fingerprint_side(side: dict[str, Any]) -> Fingerprint:
-    return fingerprint(title=side["title"], summary=side["summary"], language=side.get("lang"))
+def _fingerprint_side(side: dict[str, Any], cross_language: bool) -> Fingerprint:
+    return fingerprint(title=side["title"], summary=side["summary"], language=side.get("lang"),
+                       cross_language=cross_language)  # fmt: skip
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -222,10 +222,13 @@ def fingerprint(
     language: str | None,
     content_hash: str | None = None,
     folded: FoldedText | None = None,
+    cross_language: bool = False,
 ) -> Fingerprint:
     """Fingerprint an item; `content_hash` defaults to a hash of the folded title and summary.
 
-    `folded` is `fold_text(title, summary)` when the caller has it already.
+    `folded` is `fold_text(title, summary)` when the caller has it already. The language-neutral
+    terms are only worked out with `cross_language` (the opt-in search that uses them): they
+    cost about a sixth of the fingerprint.
     """
     # Folding, elisions and stop words cover fr/de/en at once; only the names depend on it.
     german = (language or "").lower().startswith("de")
@@ -252,7 +255,9 @@ def fingerprint(
         title_names=title_names(title, in_title),
         language=base_language(language),
         neutral=neutral_terms(distinct, aliased, found_numbers)
-        | title_terms(folded.title, german=german),
+        | title_terms(folded.title, german=german)
+        if cross_language
+        else frozenset(),
     )
 
 
@@ -549,8 +554,7 @@ def fingerprint_to_dict(fp: Fingerprint) -> dict[str, Any]:
         "numbers": sorted(fp.numbers),
         "title_names": sorted(fp.title_names),
         "language": fp.language,
-        "neutral": sorted(fp.neutral),
-    }
+    } | ({"neutral": sorted(fp.neutral)} if fp.neutral else {})
 
 
 def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:

@@ -32,7 +32,11 @@ def enrich_lines(
         raw = raw_item_from_line(line, number)
         now = utc_now_iso()
         fingerprinted = tag_stage(
-            raw, taxonomy, received_at=now, languages=settings.worker.languages
+            raw,
+            taxonomy,
+            received_at=now,
+            languages=settings.worker.languages,
+            cross_language=config.cross_language,
         )
         outcome = dedup_stage(
             fingerprinted,

@@ -159,6 +159,7 @@ class TagAgent:
                 self.taxonomy_holder.taxonomy,
                 received_at=utc_now_iso(),
                 languages=self.settings.worker.languages,
+                cross_language=self.settings.worker.cross_language_duplicates,
             )
         except Exception as exc:  # a bug on one item must not stop the worker
             log.exception("tagging failed for item_id=%s", raw.item_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,8 @@ FLOODS_DE = {
 
 
 def _fp(side: dict[str, Any]) -> Fingerprint:
-    return fingerprint(title=side["title"], summary=side["summary"], language=side.get("lang"))
+    return fingerprint(title=side["title"], summary=side["summary"], language=side.get("lang"),
+                       cross_language=True)  # fmt: skip
 
 
 def _pairs(path: Path) -> list[dict[str, Any]]:
@@ -221,3 +223,14 @@ def test_the_fingerprint_carries_language_and_neutral_terms_and_reads_old_ones()
 )
 def test_event_words(word: str, term: str | None) -> None:
     assert event_term(word) == term
+
+
+def test_neutral_terms_are_only_worked_out_for_the_cross_language_search() -> None:
+    text = {"title": FLOODS_DE["title"], "summary": FLOODS_DE["summary"], "language": "de"}
+    plain = fingerprint(**text)
+    assert plain.neutral == frozenset() and "neutral" not in fingerprint_to_dict(plain)
+    searched = fingerprint(**text, cross_language=True)
+    assert searched.neutral and fingerprint_to_dict(searched)["neutral"]
+    assert fingerprint_from_dict(fingerprint_to_dict(searched)) == searched
+    # Everything the same-language search uses is the same either way.
+    assert replace(searched, neutral=frozenset()) == plain
