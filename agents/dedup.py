@@ -53,6 +53,7 @@ from agents.similarity import (
     shared_names,
     unmatched_title_events,
     unmentioned_across,
+    unmentioned_entities,
     unmentioned_title_names,
 )
 
@@ -135,14 +136,14 @@ def compare(
     """Pairwise near-duplicate verdict and word-stem Jaccard similarity."""
     config = config or DedupConfig()
     similarity = jaccard(a.words, b.words)
-    if similarity >= config.template_floor and _both_sides_differ(a.entities, b.entities):
+    if similarity >= config.template_floor and _names_swapped(a, b):
         return False, similarity
     if similarity >= config.near_identical:
         return True, similarity
     if _both_sides_differ(a.numbers, b.numbers):
         return False, similarity
     if similarity >= config.threshold:
-        return True, similarity
+        return not _title_names_swapped(a, b), similarity
     return similarity >= config.paraphrase_floor and _same_facts(a, b, config), similarity
 
 
@@ -191,12 +192,26 @@ def _same_facts(a: Fingerprint, b: Fingerprint, config: DedupConfig) -> bool:
     a title naming a person or place the other item never mentions (Orbán in Moscow, then Orbán
     in Kyiv) announces other news. Shared names or a shared figure confirm the same facts.
     """
-    if not (a.title_names and b.title_names):
+    if not (a.title_names or b.title_names):
         return False
     if unmentioned_title_names(a, b) or unmentioned_title_names(b, a):
         return False
     names = min(shared_names(a, b), shared_names(b, a))
+    if not (a.title_names and b.title_names):
+        # A title without names ("Fed cuts rates by a quarter point"): both signals.
+        return bool(a.numbers & b.numbers) and names >= config.paraphrase_min_shared_names
     return bool(a.numbers & b.numbers) or names >= config.paraphrase_min_shared_names
+
+
+def _title_names_swapped(a: Fingerprint, b: Fingerprint) -> bool:
+    """Each title names someone or something the other item never mentions (a strike at the
+    Hamburg airport, then at Düsseldorf's; one minister appointed, then another)."""
+    return bool(unmentioned_title_names(a, b)) and bool(unmentioned_title_names(b, a))
+
+
+def _names_swapped(a: Fingerprint, b: Fingerprint) -> bool:
+    """Each item names someone or something the other never mentions: a reused template."""
+    return bool(unmentioned_entities(a, b)) and bool(unmentioned_entities(b, a))
 
 
 def _both_sides_differ(a: frozenset[str], b: frozenset[str]) -> bool:

@@ -418,7 +418,7 @@ def named_entities(
     texts.
     """
     capitalised = _CAPITALISED.findall(f"{title}\n{summary}")
-    acronyms = {fold(word) for word in capitalised if word.isupper()}
+    acronyms = {fold(word) for word in capitalised if word.isupper() and len(word) > 1}
     names = set(fold(" ".join(capitalised)).split()).difference(_NOT_CONTENT)
     compounds = [name for name in names if "-" in name]
     if german:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agents.fingerprint import ALIAS_KEYS, ALIASES, Fingerprint
+from agents.fingerprint import ALIAS_KEYS, ALIASES, STEM_LENGTH, Fingerprint
 
 NAME_PREFIX = 5
 
@@ -34,12 +34,51 @@ def unmentioned_title_names(item: Fingerprint, other: Fingerprint) -> frozenset[
     A name with an alias is mentioned by any variant of it: a title's "Kremlin" by "Moscou"
     (`other`'s entities carry the alias keys of its names).
     """
-    terms = other.entities | other.words
+    terms = other.entities | other.words | compound_parts(other.entities)
     return frozenset(
         name
         for name in item.title_names
         if not mentions(name, terms)
         and not (name in ALIASES.names and mentions(ALIASES.names[name], terms))
+        and not ends_a_compound(name, other.entities)
+    )
+
+
+def compound_parts(names: Iterable[str]) -> set[str]:
+    """The parts of hyphenated names: title names are split at hyphens, so a text naming
+    "OSZE-Ministerrat" or "CSU-Chef" mentions a title's "Ministerrat" or "CSU"."""
+    return {part for name in names if "-" in name for part in name.split("-")}
+
+
+def compound_heads(names: Iterable[str]) -> set[str]:
+    """The last parts of hyphenated names, the heads of the compounds ("brigade")."""
+    return {name.rsplit("-", 1)[-1] for name in names if "-" in name}
+
+
+def ends_a_compound(name: str, names: Iterable[str]) -> bool:
+    """True when one of `names` is a closed compound whose head is `name` ("Etatentwurf" ends
+    with "Entwurf"): German writes compounds in one word. Heads of 5 letters or more."""
+    return len(name) >= NAME_PREFIX and any(
+        len(other) > len(name) and other.endswith(name) for other in names
+    )
+
+
+def unmentioned_entities(item: Fingerprint, other: Fingerprint) -> frozenset[str]:
+    """`item`'s names (entities) that `other` never mentions, neither as a name nor as a word.
+
+    Spelling variants meet as in `mentions` ("Sonntag"/"Sonntagabend", "Bodenpersonal"/
+    "Bodenpersonals"). A hyphenated name is mentioned by its last part, the head of the compound,
+    and mentions that head ("Bundeswehr-Brigade" and "Brigade"), but not its first part:
+    "Sachsen-Anhalt" and "Sachsen" are two places.
+    """
+    heads = compound_heads(other.entities)
+    firsts = {name[:STEM_LENGTH] for name in other.entities if "-" in name}
+    terms = {name for name in other.entities if "-" not in name} | heads | (other.words - firsts)
+    return frozenset(
+        name
+        for name in item.entities
+        if name not in other.entities
+        and not mentions(name.rsplit("-", 1)[-1] if "-" in name else name, terms)
     )
 
 

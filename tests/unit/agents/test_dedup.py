@@ -100,6 +100,49 @@ def test_number_and_entity_guard(pair: dict[str, Any]) -> None:
     assert is_duplicate == pair["duplicate"], pair["why"]
 
 
+def test_a_template_with_a_detail_in_another_form_is_still_a_correction() -> None:
+    text = "Wegen Sturm fährt die Fähre ab List nicht. Ersatz gibt es ab "
+    first = _fp({"lang": "de", "title": "Fähre nach Sylt fällt aus", "summary": text + "Montag."})
+    fixed = _fp(
+        {"lang": "de", "title": "Fähre nach Sylt fällt aus", "summary": text + "Montagmittag."}
+    )
+    assert compare(first, fixed)[0]
+
+
+def _features(words: str, names: str, title: str, numbers: str = "") -> Fingerprint:
+    """A fingerprint made of the features compare() reads, for a chosen word-stem Jaccard."""
+    return Fingerprint(content_hash="-", signature=(0,) * 16, words=frozenset(words.split()),
+                       entities=frozenset(names.split()), numbers=frozenset(numbers.split()),
+                       title_names=frozenset(title.split()))  # fmt: skip
+
+
+def test_two_titles_naming_other_people_are_other_news_even_above_the_threshold() -> None:
+    template = "appoin cabine labour primem minist friday downin street"
+    first = _features(f"{template} doe health riversi w1 w2 w3 w4 w5 w6 w7 w8", "doe smith", "doe")
+    second = _features(f"{template} roe transp hillsi v1 v2 v3 v4 v5 v6 v7 v8", "roe smith", "roe")
+    is_duplicate, similarity = compare(first, second)
+    assert DedupConfig().threshold <= similarity < DedupConfig().template_floor
+    assert not is_duplicate
+    same_person = dataclasses.replace(second, entities=frozenset({"doe", "smith"}),
+                                      title_names=frozenset({"doe"}))  # fmt: skip
+    assert compare(first, same_person)[0]
+
+
+def test_a_title_without_names_needs_a_shared_figure_and_names() -> None:
+    words = "bank rates policy norway oslo"
+    holds = _features(
+        f"{words} a1 a2 a3 a4 a5 a6 a7 a8 a9 a10 a11 a12", "norges bache oslo", "", "3.5"
+    )
+    recap = _features(
+        f"{words} b1 b2 b3 b4 b5 b6 b7 b8 b9 b10 b11 b12", "norges bache oslo", "norges", "3.5"
+    )
+    assert DedupConfig().paraphrase_floor <= compare(holds, recap)[1] < DedupConfig().threshold
+    assert compare(holds, recap)[0]
+    assert not compare(holds, dataclasses.replace(recap, numbers=frozenset()))[0]
+    assert not compare(holds, dataclasses.replace(recap, entities=frozenset({"norges"})))[0]
+    assert not compare(holds, dataclasses.replace(recap, title_names=frozenset()))[0]
+
+
 def test_near_duplicate_outside_the_window_is_new() -> None:
     dedup = Deduplicator({}, DedupConfig(window_seconds=6 * HOUR))
     dedup.decide(item_id="seed-00", fingerprint=_fp(SEED[0]), event_time=T0)
@@ -195,6 +238,18 @@ def test_held_out_pairs_keep_precision() -> None:
     verdicts = [(compare(_fp(p["a"]), _fp(p["b"]))[0], p["duplicate"]) for p in EXTRA_PAIRS]
     assert not any(got and not want for got, want in verdicts)
     assert sum(got and want for got, want in verdicts) >= 6
+
+
+HELDOUT_3 = [json.loads(line) for line in (FIXTURES / "dedup" / "heldout_pairs_3.jsonl").open()]
+
+
+def test_third_held_out_set_quality_gate() -> None:
+    """40 same-language pairs written blind: P 0.62 R 0.28 before looking at the code, now
+    P 0.80 R 0.44 (TP 8, FP 2: a template whose title swap is read as a first name, and a
+    genuine new development in the same words; docs/dedup.md)."""
+    verdicts = [(compare(_fp(p["a"]), _fp(p["b"]))[0], p["duplicate"]) for p in HELDOUT_3]
+    assert sum(got and not want for got, want in verdicts) <= 2
+    assert sum(got and want for got, want in verdicts) >= 8
 
 
 @pytest.mark.parametrize(

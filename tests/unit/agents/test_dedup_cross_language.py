@@ -27,6 +27,7 @@ SAME_LANGUAGE_SETS = [
     DEV_PAIRS,
     FIXTURES / "dedup" / "extra_pairs.jsonl",
     FIXTURES / "dedup" / "heldout_pairs_2.jsonl",
+    FIXTURES / "dedup" / "heldout_pairs_3.jsonl",
     FIXTURES / "dedup" / "guard_pairs.jsonl",
 ]
 ON = DedupConfig(cross_language=True)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from agents.fingerprint import Fingerprint, fingerprint
-from agents.similarity import alias_keys, shared_names, unmentioned_title_names
+from agents.similarity import (
+    alias_keys,
+    shared_names,
+    unmentioned_entities,
+    unmentioned_title_names,
+)
 
 
 def _fp(title: str, summary: str = "") -> Fingerprint:
@@ -37,3 +42,37 @@ def test_a_name_and_its_alias_key_count_once() -> None:
     assert alias_keys(a.entities) >= {"putin", "moscow", "lukashenko"}
     assert "poutine" not in alias_keys(a.entities)
     assert shared_names(a, b) == shared_names(b, a) == 3
+
+
+def _de(title: str, summary: str = "") -> Fingerprint:
+    return fingerprint(title=title, summary=summary, language="de")
+
+
+def test_an_inflected_or_compound_form_mentions_a_name() -> None:
+    a = _de(
+        "Rheinbrücke gesperrt", "Die Sperrung dauert bis Montag. Die Feuerwehr-Einheit ist vor Ort."
+    )
+    b = _de("Rheinbrücke gesperrt", "Die Sperrung dauert bis Montagabend. Die Einheit ist vor Ort.")
+    assert unmentioned_entities(a, b) == frozenset()  # "Feuerwehr-Einheit" by its head "Einheit"
+    assert unmentioned_entities(b, a) == frozenset()  # "Einheit" by "Feuerwehr-Einheit"
+
+
+def test_a_compound_is_not_mentioned_by_its_first_part() -> None:
+    anhalt = _de("Unwetter", "Starkregen in Sachsen-Anhalt.")
+    sachsen = _de("Unwetter", "Starkregen in Sachsen.")
+    assert unmentioned_entities(anhalt, sachsen) == {"sachsen-anhalt"}
+
+
+def test_a_title_name_is_mentioned_inside_a_compound() -> None:
+    council = _de(
+        "Ministerrat ohne Einigung", "Der OSZE-Ministerrat in Wien endete ohne Erklärung."
+    )
+    draft = _de("Kabinett billigt Entwurf", "Der Etatentwurf sieht neue Schulden vor.")
+    other = _de("Kabinett billigt Etatentwurf", "Der OSZE-Ministerrat tagt.")
+    assert "ministerrat" not in unmentioned_title_names(council, other)
+    assert unmentioned_title_names(draft, other) == frozenset()
+
+
+def test_a_single_capital_letter_is_not_an_acronym() -> None:
+    fp = _fp("Storm closes port", "A gale hit the coast. C'est la tempête, dit le maire.")
+    assert not {"a", "c"} & fp.entities
