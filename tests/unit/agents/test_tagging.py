@@ -123,6 +123,20 @@ def test_heldout_3_quality_gate() -> None:
         assert scores.f1 >= 0.95, (topic, scores, report.misses)
 
 
+HELDOUT_4 = FIXTURES / "tagging" / "heldout_4.jsonl"
+
+
+def test_heldout_4_quality_gate() -> None:
+    """90 items (30 fr/de/en, 33 with no label) written from the label definitions before the
+    taxonomy was read (commit 51a2107). Blind: F1 0.952 defense-treaty, 0.847 diplomacy, 1.000
+    german-politics; after tuning 1.000 / 0.964 / 1.000, so no longer blind. The gate keeps a
+    margin of one or two misses per topic."""
+    report = evaluate_tagging(load_taxonomy(), read_jsonl(HELDOUT_4))
+    assert set(report.scores) == {"defense-treaty", "diplomacy", "german-politics"}
+    for topic, scores in report.scores.items():
+        assert scores.f1 >= 0.93, (topic, scores, report.misses)
+
+
 @pytest.mark.parametrize(
     ("title", "summary", "lang", "expected"),
     [
@@ -169,6 +183,71 @@ def test_heldout_3_quality_gate() -> None:
             "Stockholm handed over its instruments of accession in Washington.",
             "en",
             {"defense-treaty", "diplomacy"},
+        ),
+        # sports stars and brand faces named ambassador are not diplomacy
+        (
+            "Tennis champion becomes UNICEF goodwill ambassador",
+            "The former world number one will serve as ambassador for children's rights.",
+            "en",
+            set(),
+        ),
+        (
+            "L'ancien footballeur nommé ambassadeur du Mondial",
+            "Il sera l'ambassadeur du tournoi auprès des jeunes.",
+            "fr",
+            set(),
+        ),
+        (
+            "Olympiasiegerin wird Botschafterin der Kinderhilfe",
+            "Die Sportlerin will als Botschafterin Spenden sammeln.",
+            "de",
+            set(),
+        ),
+        # one word counts once: "Gipfel"/"Verhandlungen" match one wildcard each, not two
+        ("Bergwacht meldet Schaden", "Am Gipfel fehlt ein Balken.", "de", set()),
+        ("Haushalt", "Die Verhandlungen laufen.", "de", set()),
+        # an embassy or consulate alone is not an interaction between states
+        ("Protest outside the embassy", "Crowds gathered near the embassy.", "en", set()),
+        ("Consulate general reopens visa desk", "The consulate opens on Monday.", "en", set()),
+        # consular crises are diplomacy
+        (
+            "Berlin fordert konsularischen Zugang zu inhaftiertem Deutschen",
+            "Das Auswärtige Amt steht in Kontakt mit den Behörden in Teheran.",
+            "de",
+            {"diplomacy"},
+        ),
+        # a head of government meeting a foreign leader, with domestic criticism alongside
+        (
+            "Kanzler empfängt Gast aus Kiew",
+            "Er sagte dem Präsidenten bei einem Treffen Hilfe zu; die Opposition kritisiert das.",
+            "de",
+            {"diplomacy", "german-politics"},
+        ),
+        # status-of-forces agreements and arms-control treaty names; inspectors in general are not
+        (
+            "Les députés approuvent l'accord sur le statut des forces",
+            "Le texte encadre la présence des militaires étrangers.",
+            "fr",
+            {"defense-treaty"},
+        ),
+        (
+            "Moskau steigt aus dem Vertrag über den Offenen Himmel aus",
+            "Beobachtungsflüge sind nicht mehr erlaubt.",
+            "de",
+            {"defense-treaty"},
+        ),
+        (
+            "Food inspectors close restaurants",
+            "Inspections were carried out under an agreement with the city.",
+            "en",
+            set(),
+        ),
+        # EU defence ministers meeting is a ministerial meeting of an organisation
+        (
+            "EU defence ministers meet in Brussels",
+            "They discussed ammunition for Ukraine.",
+            "en",
+            {"diplomacy"},
         ),
     ],
 )
