@@ -43,6 +43,7 @@ class _Compiled:
     topic: int
     group: str
     pattern: str
+    entry: str  # what the term stands for; alternatives of one entry share it
     literal_length: int
     bounded_left: bool
     bounded_right: bool
@@ -143,8 +144,11 @@ def _judge(
     first hit of each); proximity rules look at every hit of their groups.
     """
     topic = compiled.topic
+    short = _short_of_distinct(topic, hits)
+    if short:
+        hits = [(in_title, term) for in_title, term in hits if term.group not in short]
     score = sum(term.scores[in_title] for in_title, term in hits)
-    near = _near_bonuses(compiled, positions, score)
+    near = _near_bonuses(compiled, positions, score, short)
     score = round(score + sum(evidence.weight for evidence in near), 3)
     groups_hit = {term.group for _, term in hits}
     if score < topic.threshold or not _constraints_hold(topic, groups_hit):
@@ -154,16 +158,32 @@ def _judge(
     return Tag(topic.id, round(score, 4), tuple(evidence))
 
 
+def _short_of_distinct(topic: Topic, hits: list[tuple[bool, _Compiled]]) -> frozenset[str]:
+    """Groups with a `min_distinct` that fewer distinct entries matched (title and summary
+    together): they count as not hit at all."""
+    if not topic.min_distinct:
+        return frozenset()
+    entries: dict[str, set[str]] = defaultdict(set)
+    for _, term in hits:
+        entries[term.group].add(term.entry)
+    return frozenset(group for group, least in topic.min_distinct if len(entries[group]) < least)
+
+
 def _near_bonuses(
-    compiled: _CompiledTopic, positions: dict[_Place, list[tuple[int, str]]], score: float
+    compiled: _CompiledTopic,
+    positions: dict[_Place, list[tuple[int, str]]],
+    score: float,
+    short: frozenset[str] = frozenset(),
 ) -> list[Evidence]:
     """Proximity bonuses per field, skipped when even all of them could not reach the
-    threshold."""
+    threshold; rules naming a group in `short` do not apply."""
     if not compiled.near or score + 2 * compiled.near_best_case < compiled.topic.threshold:
         return []
     bonuses: list[Evidence] = []
     for in_title in (True, False):
         for near in compiled.near:
+            if short.intersection(near.rule.groups):
+                continue
             first, second = near.places[in_title]
             if _near(near.rule, positions.get(first, ()), positions.get(second, ())):
                 bonuses.append(near.evidence[in_title])
@@ -235,6 +255,7 @@ def _compile(topic_index: int, topic: Topic, term: Term, positional: bool) -> tu
         topic=topic_index,
         group=term.group,
         pattern=term.pattern,
+        entry=term.entry or term.pattern,
         literal_length=len(literal),
         bounded_left=bounded_left,
         bounded_right=bounded_right,

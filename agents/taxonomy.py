@@ -35,12 +35,16 @@ class TaxonomyError(ConfigError):
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One weighted term or phrase; `pattern` is folded, `*` matches any word characters."""
+    """One weighted term or phrase; `pattern` is folded, `*` matches any word characters.
+
+    `entry` names what the term stands for: terms listed together as alternatives of one
+    entry (a country, its capital, its demonyms) share it; `min_distinct` counts entries."""
 
     pattern: str
     weight: float
     group: str
     language: str
+    entry: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class Topic:
     any_of: tuple[str, ...]
     none_of: tuple[str, ...]
     near: tuple[Proximity, ...]
+    # groups that count only when at least this many distinct entries of theirs matched
+    min_distinct: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -117,6 +123,11 @@ def _topic(topic_id: Any, body: Any, where: str, default_title_weight: float) ->
         term for name, group in groups.items() for term in _group(name, group, f"{where}: key")
     )
     names = frozenset(str(name) for name in groups)
+    min_distinct = tuple(
+        (str(name), _min_distinct(group["min_distinct"], f"{where}: key 'groups.{name}'"))
+        for name, group in groups.items()
+        if isinstance(group, Mapping) and "min_distinct" in group
+    )
     return Topic(
         id=topic_id,
         description=str(spec.get("description", "")),
@@ -137,6 +148,7 @@ def _topic(topic_id: Any, body: Any, where: str, default_title_weight: float) ->
             _proximity(rule, names, f"{where}: key 'near[{index}]'")
             for index, rule in enumerate(_list(spec.get("near", []), f"{where}: key 'near'"))
         ),
+        min_distinct=min_distinct,
     )
 
 
@@ -146,25 +158,39 @@ def _group(name: Any, body: Any, where: str) -> list[Term]:
     default_weight = _number(spec.get("weight", 1.0), f"{where} '{key}.weight'", None)
     terms: list[Term] = []
     for language, entries in spec.items():
-        if language == "weight":
+        if language in ("weight", "min_distinct"):
             continue
         if not isinstance(language, str) or not (
             language == ALL_LANGUAGES or _LANGUAGE_KEY.match(language)
         ):
             raise TaxonomyError(f"{where} '{key}': {language!r} is not a language code or 'all'")
-        for pattern, weight in _weighted(entries, default_weight, f"{where} '{key}.{language}'"):
-            terms.append(Term(pattern, weight, str(name), language))
+        for pattern, weight, entry in _weighted(
+            entries, default_weight, f"{where} '{key}.{language}'"
+        ):
+            terms.append(Term(pattern, weight, str(name), language, entry))
     if not terms:
         raise TaxonomyError(f"{where} '{key}': defines no terms")
     return terms
 
 
-def _weighted(entries: Any, default: float, where: str) -> list[tuple[str, float]]:
+def _weighted(entries: Any, default: float, where: str) -> list[tuple[str, float, str]]:
+    """(pattern, weight, entry) triples; a nested list is one entry's alternative terms."""
     if isinstance(entries, Mapping):
-        pairs = [(p, _number(w, f"{where}.{p}", None)) for p, w in entries.items()]
-    else:
-        pairs = [(p, default) for p in _list(entries, where)]
-    return [(_pattern(p, where), w) for p, w in pairs]
+        pairs = [(_pattern(p, where), _number(w, f"{where}.{p}", None)) for p, w in entries.items()]
+        return [(p, w, p) for p, w in pairs]
+    triples: list[tuple[str, float, str]] = []
+    for raw in _list(entries, where):
+        alternatives = [_pattern(p, where) for p in (raw if isinstance(raw, list) else [raw])]
+        if not alternatives:
+            raise TaxonomyError(f"{where}: an entry of alternatives must not be empty")
+        triples.extend((p, default, alternatives[0]) for p in alternatives)
+    return triples
+
+
+def _min_distinct(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise TaxonomyError(f"{where}.min_distinct: must be a positive whole number of entries")
+    return value
 
 
 def _pattern(raw: Any, where: str) -> str:

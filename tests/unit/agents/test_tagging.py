@@ -87,6 +87,35 @@ def test_proximity_looks_at_its_own_topic_only() -> None:
     assert [(tag.topic, tag.evidence[-1].term) for tag in tags] == [("near", "a~b")]
 
 
+def test_min_distinct_counts_entries_not_terms() -> None:
+    """A `min_distinct` group counts only when enough different entries matched; alternatives
+    listed together (a country, its demonym, its capital) are one entry."""
+    document = {
+        "version": "1",
+        "topics": {
+            "bilateral": {
+                "threshold": 1,
+                "groups": {
+                    "act": {"weight": 1, "en": ["talks"]},
+                    "states": {
+                        "weight": 0.5,
+                        "min_distinct": 2,
+                        "en": [["france", "french", "paris"], ["china", "chinese"]],
+                    },
+                },
+                "all_of": ["act", "states"],
+                "near": [{"groups": ["act", "states"], "within": 2, "weight": 5}],
+            }
+        },
+    }
+    taxonomy = parse_taxonomy(document, source="inline", digest="0" * 8)
+    assert _topics(taxonomy, "French talks in Paris", "France", "en") == set()
+    [tag] = tag_item(taxonomy, title="", summary="French and Chinese talks", language="en")
+    assert [e.term for e in tag.evidence] == ["french", "chinese", "talks", "act~states"]
+    # one state: no score, no constraint, no proximity bonus from the group
+    assert tag_item(taxonomy, title="", summary="French talks", language="en") == []
+
+
 def test_unknown_language_matches_every_language(rules: Taxonomy) -> None:
     assert _topics(rules, "Verteidigungsabkommen", lang=None) == {"pact"}
     assert _topics(rules, "Verteidigungsabkommen", lang="es") == {"pact"}

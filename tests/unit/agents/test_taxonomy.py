@@ -56,6 +56,12 @@ def test_patterns_are_folded_like_text(tmp_path: Path) -> None:
             "near[0]'.within",
         ),
         ("version: 1\ntopics: [\n", "cannot read"),
+        (
+            "version: 1\ntopics:\n"
+            + VALID_TOPIC.replace("en: [pact]", "min_distinct: 0\n        en: [pact]"),
+            "'groups.g'.min_distinct",
+        ),
+        ("version: 1\ntopics:\n" + VALID_TOPIC.replace("[pact]", "[[]]"), "must not be empty"),
     ],
 )
 def test_invalid_files_raise_clear_errors(tmp_path: Path, body: str, message: str) -> None:
@@ -69,3 +75,14 @@ def test_invalid_files_raise_clear_errors(tmp_path: Path, body: str, message: st
 def test_missing_file_is_a_taxonomy_error(tmp_path: Path) -> None:
     with pytest.raises(TaxonomyError, match="cannot read"):
         load_taxonomy(tmp_path / "absent.yaml")
+
+
+def test_alternatives_share_an_entry(tmp_path: Path) -> None:
+    body = VALID_TOPIC.replace("en: [pact]", "min_distinct: 2\n        en: [[france, french], uk]")
+    [topic] = load_taxonomy(_write(tmp_path, "version: 1\ntopics:\n" + body)).topics
+    assert [(t.pattern, t.entry) for t in topic.terms] == [
+        ("france", "france"),
+        ("french", "france"),
+        ("uk", "uk"),
+    ]
+    assert topic.min_distinct == (("g", 2),)
