@@ -419,6 +419,8 @@ class Deduplicator:
             record |= {"w": " ".join(sorted(fp.words)), "g": _bands(fp, self._config)}
             record |= {"e": " ".join(sorted(fp.entities)), "n": " ".join(sorted(fp.numbers))}
             record["tn"] = " ".join(sorted(fp.title_names))
+            if fp.common:
+                record["cm"] = " ".join(sorted(fp.common))
             if self._config.cross_language and fp.language:
                 record |= {"l": fp.language, "x": " ".join(sorted(fp.neutral))}
             self._add_to_buckets(item_id, buckets)
@@ -632,6 +634,7 @@ def _record_fingerprint(record: dict[str, Any], words: frozenset[str]) -> Finger
         entities=frozenset(record["e"].split()),
         numbers=frozenset(record["n"].split()),
         title_names=frozenset(record.get("tn", "").split()),
+        common=frozenset(record.get("cm", "").split()),
         language=record.get("l"),
         neutral=frozenset(record.get("x", "").split()),
     )

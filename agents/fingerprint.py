@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -209,6 +210,10 @@ class Fingerprint:
     numbers: frozenset[str]
     # Folded names in the title (see `title_names`); empty for fingerprints stored before it.
     title_names: frozenset[str] = frozenset()
+    # German entities that always follow an article (`german_determined_nouns`): common nouns.
+    # Still names for `shared_names`, not for the template guard. Empty in fingerprints made
+    # before them.
+    common: frozenset[str] = frozenset()
     # The item's language ("fr", "de", "en") and its language-neutral terms (`neutral_terms`),
     # for the opt-in cross-language search; None and empty in fingerprints made before them.
     language: str | None = None
@@ -244,6 +249,7 @@ def fingerprint(
         in_text = in_title + phrase_aliases(folded.summary)
     words = content_words(distinct)
     entities = named_entities(title, summary, in_text, german=german)
+    common = german_determined_nouns(title, summary) & entities if german else frozenset()
     aliased = alias_words(distinct, in_text)
     found_numbers = numbers(f"{title}\n{summary}", distinct)
     return Fingerprint(
@@ -253,6 +259,7 @@ def fingerprint(
         entities=entities,
         numbers=found_numbers,
         title_names=title_names(title, in_title),
+        common=common,
         language=base_language(language),
         neutral=neutral_terms(distinct, aliased, found_numbers)
         | title_terms(folded.title, german=german)
@@ -480,6 +487,36 @@ def is_german_common_word(folded: str) -> bool:
     return _GERMAN_NOUN.fullmatch(head) is not None
 
 
+# A German capitalised word after an article, a determiner or a preposition fused with an
+# article, with up to two inflected adjectives between ("den Schritt", "der richtige Weg"), and
+# not followed by another capitalised word (a first name: "der Kanzler Olaf Scholz" keeps Olaf).
+# Within a line: the title's last word ("bestellt Botschafter ein") does not reach the summary.
+_GERMAN_DETERMINED = re.compile(
+    r"(?<![^\W_])(?i:der|die|das|den|dem|des|ein|eine|einen|einem|einer|eines|kein|keine|keinen"
+    r"|keinem|keiner|keines|zum|zur|im|am|vom|beim|ins)[^\S\n]+"
+    r"(?:[a-zäöüß]+(?:e|en|er|es|em)[^\S\n]+){0,2}"
+    rf"([{_CAPITALS}][^\W_]*(?:-[^\W_]+)*)(?![^\W_-])(?![^\S\n]+[{_CAPITALS}])"
+)
+
+
+def german_determined_nouns(title: str, summary: str) -> frozenset[str]:
+    """Folded capitalised words of a German item that follow an article or a determiner
+    wherever they occur ("den Schritt", "das Staatsoberhaupt", "der richtige Weg", "im Januar"):
+    common nouns, which German capitalises. German names rarely take an article; those that do
+    are mostly in the alias table (die Ukraine, der Kreml) or acronyms (die AfD), and stay names,
+    as does a word that also stands without one (a headline's "Bundestag").
+    """
+    text = f"{title}\n{summary}"
+    determined = Counter(match.group(1) for match in _GERMAN_DETERMINED.finditer(text))
+    if not determined:
+        return frozenset()
+    everywhere = Counter(_CAPITALISED.findall(text))
+    common = {word for word, count in determined.items() if everywhere[word] == count}
+    folded = {fold(word) for word in common if not _is_acronym(word)}
+    named = {fold(word) for word in everywhere.keys() - common}
+    return frozenset(folded - named - ALIASES.names.keys())
+
+
 def title_names(title: str, phrases: Iterable[PhraseAlias]) -> frozenset[str]:
     """Folded names a title is about: capitalised words, minus the sentence-initial word (unless
     an acronym) and first names (a capitalised word followed by another: "Viktor Orbán").
@@ -553,6 +590,7 @@ def fingerprint_to_dict(fp: Fingerprint) -> dict[str, Any]:
         "entities": sorted(fp.entities),
         "numbers": sorted(fp.numbers),
         "title_names": sorted(fp.title_names),
+        "common": sorted(fp.common),
         "language": fp.language,
     } | ({"neutral": sorted(fp.neutral)} if fp.neutral else {})
 
@@ -566,6 +604,7 @@ def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:
         entities=frozenset(data["entities"]),
         numbers=frozenset(data["numbers"]),
         title_names=frozenset(data.get("title_names", ())),
+        common=frozenset(data.get("common", ())),
         language=data.get("language"),
         neutral=frozenset(data.get("neutral", ())),
     )

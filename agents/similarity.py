@@ -76,7 +76,7 @@ def unmentioned_entities(item: Fingerprint, other: Fingerprint) -> frozenset[str
     terms = {name for name in other.entities if "-" not in name} | heads | (other.words - firsts)
     return frozenset(
         name
-        for name in item.entities
+        for name in item.entities - item.common
         if name not in other.entities
         and not mentions(name.rsplit("-", 1)[-1] if "-" in name else name, terms)
     )
