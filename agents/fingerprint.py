@@ -11,7 +11,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -126,10 +126,13 @@ class Aliases:
     # Tokens without which no phrase can occur: each one's last word and its hyphenated form
     # ("blanche", "maison-blanche"). Items without them skip the regex.
     phrase_gate: frozenset[str] = frozenset()
+    # Country key -> capital key and back ("france" <-> "paris"): for the template guard only.
+    capitals: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_aliases(path: Path = ALIASES_PATH) -> Aliases:
-    """Read an alias file: `names`, `adjectives` (inflected), `phrases` and `seats` sections."""
+    """Read an alias file: `names`, `adjectives` (inflected), `phrases` and `seats` sections,
+    and `capitals` (country key: capital key)."""
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     names: dict[str, str] = {}
     phrase_keys: dict[str, str] = {}
@@ -149,7 +152,9 @@ def load_aliases(path: Path = ALIASES_PATH) -> Aliases:
         phrases = re.compile(rf"(?<![^\W_])(?:{pattern})(?![^\W_])")
     words = {variant: key for variant, key in names.items() if variant not in _NOT_CONTENT}
     gate = {p.split()[-1] for p in phrase_keys} | {p.replace(" ", "-") for p in phrase_keys}
-    return Aliases(names, words, phrases, phrase_keys, frozenset(gate))
+    capitals = {str(k): str(v) for k, v in (document.get("capitals") or {}).items()}
+    capitals |= {capital: country for country, capital in capitals.items()}
+    return Aliases(names, words, phrases, phrase_keys, frozenset(gate), capitals)
 
 
 ALIASES = load_aliases()

@@ -69,16 +69,22 @@ def unmentioned_entities(item: Fingerprint, other: Fingerprint) -> frozenset[str
     Spelling variants meet as in `mentions` ("Sonntag"/"Sonntagabend", "Bodenpersonal"/
     "Bodenpersonals"). A hyphenated name is mentioned by its last part, the head of the compound,
     and mentions that head ("Bundeswehr-Brigade" and "Brigade"), but not its first part:
-    "Sachsen-Anhalt" and "Sachsen" are two places.
+    "Sachsen-Anhalt" and "Sachsen" are two places. A country is mentioned by its capital and a
+    capital by its country ("France"/"Paris", `aliases.yaml` capitals): news name a government
+    by either, so the two are no swapped place. `item.common` (German nouns after an article)
+    are not names here.
     """
     heads = compound_heads(other.entities)
     firsts = {name[:STEM_LENGTH] for name in other.entities if "-" in name}
     terms = {name for name in other.entities if "-" not in name} | heads | (other.words - firsts)
+    keys = alias_keys(other.entities)
+    capitals = ALIASES.capitals
     return frozenset(
         name
         for name in item.entities - item.common
         if name not in other.entities
         and not mentions(name.rsplit("-", 1)[-1] if "-" in name else name, terms)
+        and capitals.get(ALIASES.names.get(name, name)) not in keys
     )
 
 

@@ -245,11 +245,11 @@ HELDOUT_3 = [json.loads(line) for line in (FIXTURES / "dedup" / "heldout_pairs_3
 
 def test_third_held_out_set_quality_gate() -> None:
     """40 same-language pairs written blind: P 0.62 R 0.28 before looking at the code, now
-    P 0.82 R 0.50 (TP 9, FP 2: a template whose title swap is read as a first name, and a
+    P 0.83 R 0.56 (TP 10, FP 2: a template whose title swap is read as a first name, and a
     genuine new development in the same words; docs/dedup.md)."""
     verdicts = [(compare(_fp(p["a"]), _fp(p["b"]))[0], p["duplicate"]) for p in HELDOUT_3]
     assert sum(got and not want for got, want in verdicts) <= 2
-    assert sum(got and want for got, want in verdicts) >= 9
+    assert sum(got and want for got, want in verdicts) >= 10
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from agents.fingerprint import Fingerprint, fingerprint
+from dataclasses import replace
+from unittest.mock import patch
+
+from agents.dedup import compare
+from agents.fingerprint import ALIASES, Fingerprint, fingerprint
 from agents.similarity import (
     alias_keys,
     shared_names,
@@ -76,3 +80,64 @@ def test_a_title_name_is_mentioned_inside_a_compound() -> None:
 def test_a_single_capital_letter_is_not_an_acronym() -> None:
     fp = _fp("Storm closes port", "A gale hit the coast. C'est la tempête, dit le maire.")
     assert not {"a", "c"} & fp.entities
+
+
+def test_a_country_and_its_capital_mention_each_other_in_the_template_guard() -> None:
+    countries = _fp(
+        "Poland and Lithuania sign air-defence plan",
+        "A radar chain backed by Germany will run along the border with Belarus by next year.",
+    )
+    capitals = _fp(
+        "Poland and Lithuania sign air-defence plan",
+        "Warsaw and Vilnius agreed with Berlin on radars along the Belarusian border.",
+    )
+    assert unmentioned_entities(capitals, countries) == frozenset()
+    assert unmentioned_entities(countries, capitals) == frozenset()
+    assert ALIASES.capitals["france"] == "paris" and ALIASES.capitals["paris"] == "france"
+
+
+def test_another_capital_or_a_city_is_still_unmentioned() -> None:
+    paris = _fp("Summit opens", "Leaders met in Paris.")
+    assert unmentioned_entities(paris, _fp("Summit opens", "Leaders met in Germany.")) == {"paris"}
+    # Only a capital meets its country: Lyon is not France.
+    lyon = _fp("Summit opens", "Leaders met in Lyon.")
+    assert unmentioned_entities(lyon, _fp("Summit opens", "Leaders met in France.")) == {"lyon"}
+
+
+def test_title_names_do_not_fold_a_capital_into_its_country() -> None:
+    in_kyiv = _fp("NATO chief arrives in Kyiv", "He met officials in Ukraine.")
+    in_ukraine = _fp("NATO chief visits Ukraine", "The visit was not announced.")
+    assert unmentioned_title_names(in_kyiv, in_ukraine) == {"kyiv"}
+
+
+def _en(title: str, summary: str) -> Fingerprint:
+    return fingerprint(title=title, summary=summary, language="en")
+
+
+def test_a_re_summary_naming_the_capital_for_the_country_is_a_duplicate() -> None:
+    first = _en(
+        "Grain corridor deal between Romania and Moldova takes effect",
+        "The agreement, brokered by Turkey, opened two rail lines for Ukrainian grain on "
+        "Monday after months of talks.",
+    )
+    second = _en(
+        "Romania-Moldova grain corridor opens",
+        "Two rail lines for Ukrainian grain opened on Monday under a deal that Ankara "
+        "brokered after months of talks between Bucharest and Chisinau.",
+    )
+    assert compare(second, first)[0] is True
+    without = replace(ALIASES, capitals={})
+    with patch("agents.similarity.ALIASES", without):
+        assert compare(second, first)[0] is False  # Turkey / Ankara read as a swapped place
+
+
+def test_a_template_with_another_capital_stays_other_news() -> None:
+    def visit(city: str) -> Fingerprint:
+        return _en(
+            f"Foreign minister visits {city}",
+            f"The minister arrived in {city} on Monday for talks on energy and trade, the "
+            "ministry said.",
+        )
+
+    assert compare(visit("Paris"), visit("Berlin"))[0] is False
+    assert compare(visit("Paris"), visit("Rome"))[0] is False
