@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agents.facts import facts_differ, shared_figure
 from agents.fingerprint import SIGNATURE_SIZE, Fingerprint
 from agents.similarity import (
     checked_title_names,
@@ -140,7 +141,7 @@ def compare(
         return False, similarity
     if similarity >= config.near_identical:
         return True, similarity
-    if _both_sides_differ(a.numbers, b.numbers):
+    if facts_differ(a.numbers, b.numbers):
         return False, similarity
     if similarity >= config.threshold:
         return not _title_names_swapped(a, b), similarity
@@ -166,7 +167,9 @@ def compare_cross_language(
     )
     if not (a.language and b.language) or a.language == b.language:
         return False, similarity
-    if _both_sides_differ(numbers_a, numbers_b) or (days_a and days_b and not days_a & days_b):
+    if facts_differ(_facts(numbers_a), _facts(numbers_b)) or (
+        days_a and days_b and not days_a & days_b
+    ):
         return False, similarity
     if not (checked_title_names(a) or checked_title_names(b)):
         return False, similarity
@@ -199,8 +202,8 @@ def _same_facts(a: Fingerprint, b: Fingerprint, config: DedupConfig) -> bool:
     names = min(shared_names(a, b), shared_names(b, a))
     if not (a.title_names and b.title_names):
         # A title without names ("Fed cuts rates by a quarter point"): both signals.
-        return bool(a.numbers & b.numbers) and names >= config.paraphrase_min_shared_names
-    return bool(a.numbers & b.numbers) or names >= config.paraphrase_min_shared_names
+        return shared_figure(a.numbers, b.numbers) and names >= config.paraphrase_min_shared_names
+    return shared_figure(a.numbers, b.numbers) or names >= config.paraphrase_min_shared_names
 
 
 def _title_names_swapped(a: Fingerprint, b: Fingerprint) -> bool:
@@ -214,9 +217,9 @@ def _names_swapped(a: Fingerprint, b: Fingerprint) -> bool:
     return bool(unmentioned_entities(a, b)) and bool(unmentioned_entities(b, a))
 
 
-def _both_sides_differ(a: frozenset[str], b: frozenset[str]) -> bool:
-    """True when each side has something the other lacks: a substitution, not an addition."""
-    return bool(a - b) and bool(b - a)
+def _facts(neutral_numbers: frozenset[str]) -> frozenset[str]:
+    """Neutral number terms ("#3000", "#~25") as facts ("3000", "~25")."""
+    return frozenset(term[1:] for term in neutral_numbers)
 
 
 class Deduplicator:

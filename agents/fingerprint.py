@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from agents.facts import NUMBER_WORDS, number_facts
 from agents.text import FoldedText, fold, fold_text
 
 # Number of MinHash values; each value is one LSH band of one row (see docs/dedup.md).
@@ -54,30 +55,9 @@ _STOP_DE = """
     sehr mehr sich dieser diese dieses diesem diesen jetzt bisher damit dabei
 """
 _STOP_WORDS = frozenset(f"{_STOP_EN} {_STOP_FR} {_STOP_DE}".split())
-# Spelled-out counts compared like digits ("trois blessés" vs "sept blessés"). "one", "un",
-# "ein" are left out: they are mostly articles.
-_NUMBER_WORDS = {
-    **dict.fromkeys(("two", "deux", "zwei"), "2"),
-    **dict.fromkeys(("three", "trois", "drei"), "3"),
-    **dict.fromkeys(("four", "quatre", "vier"), "4"),
-    **dict.fromkeys(("five", "cinq", "funf"), "5"),
-    **dict.fromkeys(("six", "sechs"), "6"),
-    **dict.fromkeys(("seven", "sept", "sieben"), "7"),
-    **dict.fromkeys(("eight", "huit", "acht"), "8"),
-    **dict.fromkeys(("nine", "neuf", "neun"), "9"),
-    **dict.fromkeys(("ten", "dix", "zehn"), "10"),
-    **dict.fromkeys(("eleven", "onze", "elf"), "11"),
-    **dict.fromkeys(("twelve", "douze", "zwolf"), "12"),
-}
 # Words that are neither content words nor names.
-_NOT_CONTENT = _STOP_WORDS | _NUMBER_WORDS.keys()
+_NOT_CONTENT = _STOP_WORDS | NUMBER_WORDS.keys()
 _FOLDED_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
-# A _DIGITS match is made of digits, "." and ","; when those digits are ASCII ones, the bytes
-# regex (where \d is [0-9]) finds the same matches in each run of these bytes alone.
-_ASCII_DIGITS = re.compile(rb"\d+(?:[.,]\d+)?")
-_DIGIT_RUNS = bytes(c if chr(c) in "0123456789.," else ord(" ") for c in range(256))
-_ASCII_BYTES = bytes(range(128))
 # A word starting with a capital letter, not preceded by a letter ("l’OSCE" gives "OSCE").
 # Python's re has no \\p{Lu}: the class lists Latin capitals, accented ones included.
 _CAPITALS = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŜŞŠŢŤŪŮŰŲŹŻŽ"
@@ -256,7 +236,12 @@ def fingerprint(
     entities = named_entities(title, summary, in_text, german=german)
     common = german_determined_nouns(title, summary) & entities if german else frozenset()
     aliased = alias_words(distinct, in_text)
-    found_numbers = numbers(f"{title}\n{summary}", distinct)
+    found_numbers = number_facts(
+        f"{title}\n{summary}",
+        f"{folded.title}\n{folded.summary}",
+        distinct,
+        base_language(language),
+    )
     return Fingerprint(
         content_hash=content_hash or _hash_folded(folded),
         signature=minhash(_aliased_signature_terms(aliased)),
@@ -294,7 +279,7 @@ def neutral_terms(
     for token in folded_tokens:
         if "-" in token:
             parts = token.split("-")
-            terms.update("#" + _NUMBER_WORDS[part] for part in parts if part in _NUMBER_WORDS)
+            terms.update("#" + NUMBER_WORDS[part] for part in parts if part in NUMBER_WORDS)
             terms.update(term for part in parts if (term := event_term(part)) is not None)
         term = event_term(token)
         if term is not None:
@@ -552,29 +537,6 @@ def _is_acronym(word: str) -> bool:
 
 def _as_set(words: Iterable[str]) -> set[str] | frozenset[str]:
     return words if isinstance(words, set | frozenset) else set(words)
-
-
-def numbers(text: str, folded_tokens: Iterable[str]) -> frozenset[str]:
-    """Digit groups and spelled-out counts, normalised to digits ("3,5" -> "3.5")."""
-    found = {match.replace(",", ".") for match in _digit_groups(text)}
-    found.update(_NUMBER_WORDS[word] for word in _NUMBER_WORDS.keys() & _as_set(folded_tokens))
-    return frozenset(found)
-
-
-def _digit_groups(text: str) -> list[str]:
-    """`_DIGITS.findall(text)`; when all digits are ASCII, the regex runs on the runs of digits,
-    "." and "," alone (a match never spans another character): ~5x faster."""
-    if not text.isascii():
-        beyond_ascii = text.encode(errors="surrogatepass").translate(None, _ASCII_BYTES)
-        if _DIGITS.search(beyond_ascii.decode(errors="surrogatepass")) is not None:
-            return _DIGITS.findall(text)
-    groups: list[str] = []
-    for run in text.encode("ascii", "replace").translate(_DIGIT_RUNS).split():
-        if run.isdigit():  # the usual run: one whole match
-            groups.append(run.decode("ascii"))
-        elif run.strip(b".,"):
-            groups.extend(match.decode("ascii") for match in _ASCII_DIGITS.findall(run))
-    return groups
 
 
 def minhash(words: Iterable[str]) -> tuple[int, ...]:

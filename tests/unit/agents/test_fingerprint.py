@@ -82,12 +82,12 @@ def test_named_entities(title: str, summary: str, entities: set[str], absent: se
     ("text", "expected"),
     [
         ("Trois blessés à Zaporijjia, 12 maisons touchées", {"3", "12"}),
-        ("Sieben Verletzte, 3,5 Millionen Euro Schaden", {"7", "3.5"}),
+        ("Sieben Verletzte, 3,5 Millionen Euro Schaden", {"7", "3500000"}),
         ("Five killed in 2024 attack", {"5", "2024"}),
         ("One man was arrested", set()),
         ("Score 1..2, then 3,5,7.", {"1", "2", "3.5", "7"}),
-        ("Tote: ١٢ und 3,5 Millionen", {"١٢", "3.5"}),  # any Unicode decimal digits
-        ("Ａｂ １２ et 4", {"１２", "4"}),
+        ("Tote: ١٢ und 3,5 Prozent", {"12", "3.5"}),  # any Unicode decimal digits
+        ("Ａｂ １２ et 4", {"12", "4"}),
     ],
 )
 def test_numbers(text: str, expected: set[str]) -> None:
