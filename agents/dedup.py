@@ -17,9 +17,9 @@ The index is derived from the records (`rebuild_index` recreates it, in recordin
 - ``h:<hash>``      ids of the items recorded with this content hash, oldest first
 - ``b:<band>:<v>``  LSH bucket: ids of the latest items whose MinHash value in this band is v
 - ``c:<hour>``      number of time-index entries for that hour; ``t:<hour>:<n>`` the entries
-- ``x:<name>``      with `DedupConfig.cross_language` only: ids of the latest items naming it
-                    (`similarity.index_keys`), from the records that carry a language and
-                    neutral terms (``l``, ``x``)
+- ``x:<name>``      with the fact search (`DedupConfig.searches_facts`): ids of the latest
+                    items naming it (`similarity.index_keys`), from the records that carry a
+                    language and neutral terms (``l``, ``x``)
 - ``m``             oldest hour with entries, number of items in the window, last sequence
                     number, and the input offset of the last message seen (``lo``)
 
@@ -91,10 +91,14 @@ class DedupConfig:
     min_band_hits: int = 2
     # Only the candidates sharing most bands are verified (cost bound per item).
     max_candidates: int = 8
+    # When the wording differs too much for the word search, look for an item of the same
+    # language that names the same people and places with the same figures and event words
+    # (`compare_facts`, method "facts").
+    same_language_facts: bool = True
     # Opt-in: also look for the same news in another language (`compare_cross_language`).
     cross_language: bool = False
-    # Cross-language verdict: names and event concepts the two items must share, and names,
-    # numbers, event concepts and days they must share in all.
+    # Fact verdict (both searches): names and event concepts the two items must share, and
+    # names, numbers, event concepts and days they must share in all.
     cross_language_min_names: int = 1
     cross_language_min_events: int = 1
     cross_language_min_evidence: int = 5
@@ -106,8 +110,14 @@ class DedupConfig:
         """The config the worker settings ask for (the worker and `telex enrich` alike)."""
         return cls(
             window_seconds=worker.dedup_window_seconds,
+            same_language_facts=worker.fact_duplicates,
             cross_language=worker.cross_language_duplicates,
         )
+
+    @property
+    def searches_facts(self) -> bool:
+        """Whether items need language-neutral terms and the name index (either fact search)."""
+        return self.same_language_facts or self.cross_language
 
     def __post_init__(self) -> None:
         if not 1 <= self.num_perm <= SIGNATURE_SIZE:
@@ -151,7 +161,17 @@ def compare(
 def compare_cross_language(
     a: Fingerprint, b: Fingerprint, config: DedupConfig | None = None
 ) -> tuple[bool, float]:
-    """Pairwise verdict for two items in two languages, and the Jaccard of their neutral terms.
+    """`compare_facts` for two items in two known, different languages; False otherwise."""
+    if not (a.language and b.language) or a.language == b.language:
+        return False, compare_facts(a, b, config)[1]
+    return compare_facts(a, b, config)
+
+
+def compare_facts(
+    a: Fingerprint, b: Fingerprint, config: DedupConfig | None = None
+) -> tuple[bool, float]:
+    """Verdict on what two items say, whatever their words or language, and the Jaccard of
+    their neutral terms.
 
     Precise first: any conflict rejects (numbers or days of the week on both sides that the other
     lacks, a title name the other text never mentions), then the two must share names and enough
@@ -165,8 +185,6 @@ def compare_cross_language(
     similarity = jaccard(
         names_a | numbers_a | events_a | days_a, names_b | numbers_b | events_b | days_b
     )
-    if not (a.language and b.language) or a.language == b.language:
-        return False, similarity
     if facts_differ(_facts(numbers_a), _facts(numbers_b)) or (
         days_a and days_b and not days_a & days_b
     ):
@@ -177,6 +195,8 @@ def compare_cross_language(
         return False, similarity
     if unmatched_title_events(a, b) or unmatched_title_events(b, a):
         return False, similarity
+    if a.language == b.language and _title_names_swapped(a, b):
+        return False, similarity  # in one language every title word can be looked up
     names = shared_name_keys(names_a, names_b)
     events = len(events_a & events_b)
     evidence = names + len(numbers_a & numbers_b) + events + len(days_a & days_b)
@@ -322,9 +342,8 @@ class Deduplicator:
         buckets = self._read_buckets(fingerprint)
         match = self._nearest(item_id, fingerprint, event_time, buckets)
         method = "minhash-lsh"
-        if match is None and self._config.cross_language:
-            match = self._nearest_across(item_id, fingerprint, event_time)
-            method = "cross_language"
+        if match is None and self._config.searches_facts:
+            match, method = self._nearest_by_facts(item_id, fingerprint, event_time)
         if match is None:
             decision = DedupDecision("new", item_id, None, None, None, 1)
         else:
@@ -424,7 +443,7 @@ class Deduplicator:
             record["tn"] = " ".join(sorted(fp.title_names))
             if fp.common:
                 record["cm"] = " ".join(sorted(fp.common))
-            if self._config.cross_language and fp.language:
+            if self._config.searches_facts and fp.language and fp.neutral:
                 record |= {"l": fp.language, "x": " ".join(sorted(fp.neutral))}
             self._add_to_buckets(item_id, buckets)
             self._add_to_cross_index(item_id, record)
@@ -452,7 +471,7 @@ class Deduplicator:
             if record["t"] < horizon or self._below_threshold(fingerprint, words):
                 continue
             if self._config.cross_language and _other_language(fingerprint, record):
-                continue  # decided by `_nearest_across` alone
+                continue  # decided by `_nearest_by_facts` alone
             is_duplicate, similarity = compare(
                 fingerprint, _record_fingerprint(record, words), self._config
             )
@@ -461,19 +480,24 @@ class Deduplicator:
                 best = key
         return None if best is None else (best[2], -best[0])
 
-    def _nearest_across(
+    def _nearest_by_facts(
         self, item_id: str, fingerprint: Fingerprint, event_time: float
-    ) -> tuple[str, float] | None:
-        """Best verified candidate in another language (`compare_cross_language`) among the
-        items that share most names with this one; ties broken by earliest then id.
+    ) -> tuple[tuple[str, float] | None, str]:
+        """Best candidate by `compare_facts` among the items that share most names with this
+        one, ties broken by earliest then id; with its method: "facts" in the same language,
+        "cross_language" in another (each search only when configured).
 
         Only records with a language and neutral terms take part: those written before the
-        option, or without a known language, are skipped.
+        search was on, or without a known language, are skipped.
         """
-        if not fingerprint.language:
-            return None
-        best: tuple[float, float, str] | None = None
-        horizon = event_time - self._config.window_seconds
+        config = self._config
+        events = event_concepts(fingerprint)
+        if not fingerprint.language or len(events) < config.cross_language_min_events:
+            return None, "facts"  # compare_facts would reject every candidate
+        if not config.cross_language and self._fact_method(*[fingerprint.language] * 2) is None:
+            return None, "facts"
+        best: tuple[float, float, str, str] | None = None
+        horizon = event_time - config.window_seconds
         keys = sorted(index_keys(fingerprint))
         hits = Counter(chain.from_iterable(self._index_get(_cross_key(k)) or () for k in keys))
         ranked = sorted((-n, candidate) for candidate, n in hits.items() if candidate != item_id)
@@ -481,14 +505,25 @@ class Deduplicator:
             record = self._record(candidate)
             if record is None or "x" not in record or record["t"] < horizon:
                 continue
-            if record.get("l") in (None, fingerprint.language):
-                continue
+            method = self._fact_method(record.get("l"), fingerprint.language)
+            if method is None or events.isdisjoint(record["x"].split()):
+                continue  # no shared event concept: compare_facts would reject it
             other = _record_fingerprint(record, frozenset(record["w"].split()))
-            is_duplicate, similarity = compare_cross_language(fingerprint, other, self._config)
-            key = (-similarity, record["t"], candidate)
+            is_duplicate, similarity = compare_facts(fingerprint, other, self._config)
+            key = (-similarity, record["t"], candidate, method)
             if is_duplicate and (best is None or key < best):
                 best = key
-        return None if best is None else (best[2], -best[0])
+        if best is None:
+            return None, "facts"
+        return (best[2], -best[0]), best[3]
+
+    def _fact_method(self, recorded: str | None, language: str | None) -> str | None:
+        """Which fact search compares a record in `recorded` language; None: none does."""
+        if recorded is None:
+            return None
+        if recorded == language:
+            return "facts" if self._config.same_language_facts and language != "de" else None
+        return "cross_language" if self._config.cross_language else None
 
     def _below_threshold(self, fingerprint: Fingerprint, words: frozenset[str]) -> bool:
         """Cheap rejection on word overlap before the full comparison is built."""
@@ -522,7 +557,7 @@ class Deduplicator:
     def _add_to_cross_index(self, item_id: str, record: dict[str, Any]) -> None:
         """List a recorded item under its names for the cross-language search (latest
         `cross_language_capacity` per name); a record without neutral terms is not listed."""
-        if not self._config.cross_language or "x" not in record:
+        if not self._config.searches_facts or "x" not in record:
             return
         for key in sorted(_record_index_keys(record)):
             members = self._index_get(_cross_key(key)) or []

@@ -45,10 +45,11 @@ def tag_stage(
     *,
     received_at: str,
     languages: Iterable[str] = DEFAULT_LANGUAGES,
-    cross_language: bool = False,
+    neutral: bool = True,
 ) -> FingerprintedItem:
     """Language (among `languages`), tags and fingerprint of one raw item; the fingerprint has
-    language-neutral terms with `cross_language` (the dedup stage's opt-in search needs them)."""
+    language-neutral terms unless `neutral` is False (the dedup stage's fact search, see
+    `DedupConfig.searches_facts`, needs them)."""
     declared = _base_language(raw.language)
     language = detect_language(f"{raw.title}\n{raw.summary}", declared, languages=languages)
     source: Literal["declared", "detected"] | None = None
@@ -61,7 +62,7 @@ def tag_stage(
     # The fingerprint hashes the text alone (not the link, unlike raw.content_hash), so the
     # same text reposted by another feed is an exact duplicate.
     print_ = fingerprint(title=raw.title, summary=raw.summary, language=language, folded=folded,
-                         cross_language=cross_language)  # fmt: skip
+                         neutral=neutral)  # fmt: skip
     return FingerprintedItem(
         item=raw,
         language=language,

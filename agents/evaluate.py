@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.dedup import compare, compare_cross_language
+from agents.dedup import DedupConfig, compare, compare_cross_language, compare_facts
 from agents.fingerprint import Fingerprint, fingerprint
 from agents.tagging import tag_item
 from agents.taxonomy import Taxonomy, load_taxonomy
@@ -91,20 +91,21 @@ class DedupReport:
     misses: tuple[str, ...]
 
 
-def evaluate_dedup(pairs: Iterable[dict[str, Any]], *, cross_language: bool = False) -> DedupReport:
+def evaluate_dedup(
+    pairs: Iterable[dict[str, Any]], *, cross_language: bool = False, facts: bool = True
+) -> DedupReport:
     """Compare the fingerprints of each labelled pair; score 'duplicate' as the positive class.
 
-    With `cross_language` (the worker's `cross_language_duplicates`), a pair in two languages
-    is judged by `compare_cross_language` instead of `compare`, as in `Deduplicator`.
+    Each pair is judged as `Deduplicator` judges a candidate (`pair_verdict`), with its fact
+    search in one language (`facts`, the worker's `fact_duplicates`, on by default) and across
+    languages (`cross_language`, the worker's `cross_language_duplicates`, off by default).
     """
+    config = DedupConfig(same_language_facts=facts, cross_language=cross_language)
     counts = {"same": [0, 0, 0], "cross": [0, 0, 0]}
     misses: list[str] = []
     for pair in pairs:
-        a, b = (_fingerprint_side(pair[side], cross_language) for side in ("a", "b"))
-        if cross_language and a.language and b.language and a.language != b.language:
-            predicted, _ = compare_cross_language(a, b)
-        else:
-            predicted, _ = compare(a, b)
+        a, b = (_fingerprint_side(pair[side], config.searches_facts) for side in ("a", "b"))
+        predicted = pair_verdict(a, b, config)
         expected = bool(pair["duplicate"])
         group = counts["same" if pair["a"].get("lang") == pair["b"].get("lang") else "cross"]
         if predicted:
@@ -117,9 +118,22 @@ def evaluate_dedup(pairs: Iterable[dict[str, Any]], *, cross_language: bool = Fa
     return DedupReport(same, cross, tuple(misses))
 
 
-def _fingerprint_side(side: dict[str, Any], cross_language: bool) -> Fingerprint:
+def pair_verdict(a: Fingerprint, b: Fingerprint, config: DedupConfig) -> bool:
+    """The Deduplicator's verdict on `a` against a recorded `b`, found as a candidate: the
+    word comparison, then the fact search; two known languages go to the cross-language
+    search alone when it is on."""
+    languages = {a.language, b.language}
+    if config.cross_language and len(languages) == 2 and None not in languages:
+        return compare_cross_language(a, b, config)[0]
+    if compare(a, b, config)[0]:
+        return True
+    same_language = a.language not in (None, "de") and a.language == b.language
+    return config.same_language_facts and same_language and compare_facts(a, b, config)[0]
+
+
+def _fingerprint_side(side: dict[str, Any], neutral: bool) -> Fingerprint:
     return fingerprint(title=side["title"], summary=side["summary"], language=side.get("lang"),
-                       cross_language=cross_language)  # fmt: skip
+                       neutral=neutral)  # fmt: skip
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -171,7 +185,9 @@ def _add_tagging(commands: Any) -> None:
 
 
 def _run_dedup(args: argparse.Namespace) -> int:
-    report = evaluate_dedup(read_jsonl(args.file), cross_language=args.cross_language)
+    report = evaluate_dedup(
+        read_jsonl(args.file), cross_language=args.cross_language, facts=not args.no_facts
+    )
     print(format_dedup_report(report))
     return 0
 
@@ -183,6 +199,11 @@ def _add_dedup(commands: Any) -> None:
         "--cross-language",
         action="store_true",
         help="with the opt-in cross-language search (worker.cross_language_duplicates)",
+    )
+    parser.add_argument(
+        "--no-facts",
+        action="store_true",
+        help="without the same-language fact search (worker.fact_duplicates: false)",
     )
     parser.set_defaults(run=_run_dedup)
 

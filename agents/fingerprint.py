@@ -212,13 +212,13 @@ def fingerprint(
     language: str | None,
     content_hash: str | None = None,
     folded: FoldedText | None = None,
-    cross_language: bool = False,
+    neutral: bool = True,
 ) -> Fingerprint:
     """Fingerprint an item; `content_hash` defaults to a hash of the folded title and summary.
 
     `folded` is `fold_text(title, summary)` when the caller has it already. The language-neutral
-    terms are only worked out with `cross_language` (the opt-in search that uses them): they
-    cost about a sixth of the fingerprint.
+    terms (for the dedup stage's fact search) are left out with `neutral=False`: they cost
+    about a sixth of the fingerprint.
     """
     # Folding, elisions and stop words cover fr/de/en at once; only the names depend on it.
     german = (language or "").lower().startswith("de")
@@ -253,7 +253,7 @@ def fingerprint(
         language=base_language(language),
         neutral=neutral_terms(distinct, aliased, found_numbers)
         | title_terms(folded.title, german=german)
-        if cross_language
+        if neutral
         else frozenset(),
     )
 

@@ -36,7 +36,7 @@ def enrich_lines(
             taxonomy,
             received_at=now,
             languages=settings.worker.languages,
-            cross_language=config.cross_language,
+            neutral=config.searches_facts,
         )
         outcome = dedup_stage(
             fingerprinted,

@@ -18,6 +18,7 @@ from typing import Any
 import faust
 from faust.types import StreamT
 
+from agents.dedup import DedupConfig
 from agents.enrich import tag_stage, utc_now_iso
 from agents.health import worker_is_ready_now
 from agents.outputs import Outputs
@@ -88,6 +89,8 @@ class TagAgent:
         self.outputs = outputs
         self.taxonomy_holder = taxonomy_holder
         self.gaps = OffsetGaps()
+        # The fingerprints carry language-neutral terms when the dedup stage searches by facts.
+        self.neutral_terms = DedupConfig.from_settings(settings.worker).searches_facts
 
     def register(self, raw_topic: faust.TopicT) -> None:
         """Add the agent, its tail timer and its assignment handler to the app."""
@@ -159,7 +162,7 @@ class TagAgent:
                 self.taxonomy_holder.taxonomy,
                 received_at=utc_now_iso(),
                 languages=self.settings.worker.languages,
-                cross_language=self.settings.worker.cross_language_duplicates,
+                neutral=self.neutral_terms,
             )
         except Exception as exc:  # a bug on one item must not stop the worker
             log.exception("tagging failed for item_id=%s", raw.item_id)

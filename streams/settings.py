@@ -157,6 +157,9 @@ class WorkerSettings(_Section):
     # Opt-in: also mark the same news in another language (fr/de/en) as a near-duplicate
     # (method "cross_language"; precise first, low recall: see docs/dedup.md).
     cross_language_duplicates: bool = False
+    # Also mark as near-duplicates same-language items whose wording differs too much for the
+    # word search but that name the same people, places, figures and events (method "facts").
+    fact_duplicates: bool = True
     store: str = "rocksdb://"
     data_dir: Path = DEFAULT_DATA_DIR / "worker"
     web_port: int = Field(default=6066, ge=0, le=65535)

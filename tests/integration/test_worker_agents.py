@@ -105,7 +105,7 @@ def cross_language_duplicates(count: int) -> list[tuple[RawItem, RawItem]]:
 
 def _fingerprint(side: dict[str, str]) -> Fingerprint:
     return fingerprint(title=side["title"], summary=side["summary"], language=side["lang"],
-                       cross_language=True)  # fmt: skip
+                       neutral=True)  # fmt: skip
 
 
 def _raw(item_id: str, side: dict[str, str]) -> RawItem:

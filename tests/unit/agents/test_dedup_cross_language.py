@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agents.dedup import DedupConfig, DedupDecision, Deduplicator, compare_cross_language
+from agents.dedup import DedupConfig, DedupDecision, Deduplicator, compare, compare_cross_language
 from agents.evaluate import evaluate_dedup
 from agents.fingerprint import (
     Fingerprint,
@@ -61,7 +61,7 @@ FLOODS_DE = {
 
 def _fp(side: dict[str, Any]) -> Fingerprint:
     return fingerprint(title=side["title"], summary=side["summary"], language=side.get("lang"),
-                       cross_language=True)  # fmt: skip
+                       neutral=True)  # fmt: skip
 
 
 def _pairs(path: Path) -> list[dict[str, Any]]:
@@ -185,9 +185,10 @@ def test_updates_and_expiry_leave_the_cross_language_index() -> None:
 
 
 def test_records_written_without_the_option_are_skipped() -> None:
-    """Records from before the option (no language, no neutral terms) take no part."""
+    """Records from before the fact search (no language, no neutral terms) take no part."""
     store: dict[str, bytes] = {}
-    Deduplicator(store, DedupConfig(), index={}).decide(
+    no_facts = DedupConfig(same_language_facts=False)
+    Deduplicator(store, no_facts, index={}).decide(
         item_id="old", fingerprint=_fp(FLOODS_FR), event_time=T0
     )
     assert set(json.loads(store["i:old"])) >= {"w", "e"}
@@ -226,12 +227,59 @@ def test_event_words(word: str, term: str | None) -> None:
     assert event_term(word) == term
 
 
-def test_neutral_terms_are_only_worked_out_for_the_cross_language_search() -> None:
+def test_neutral_terms_are_left_out_when_no_fact_search_needs_them() -> None:
     text = {"title": FLOODS_DE["title"], "summary": FLOODS_DE["summary"], "language": "de"}
-    plain = fingerprint(**text)
+    plain = fingerprint(**text, neutral=False)
     assert plain.neutral == frozenset() and "neutral" not in fingerprint_to_dict(plain)
-    searched = fingerprint(**text, cross_language=True)
+    searched = fingerprint(**text)
     assert searched.neutral and fingerprint_to_dict(searched)["neutral"]
     assert fingerprint_from_dict(fingerprint_to_dict(searched)) == searched
-    # Everything the same-language search uses is the same either way.
+    # Everything the word search uses is the same either way.
     assert replace(searched, neutral=frozenset()) == plain
+
+
+# The same news in other words (the fact search's case), and other news about the same treaty.
+EXIT = {
+    "lang": "en",
+    "title": "Russia completes withdrawal from arms treaty",
+    "summary": "Moscow formally left the Treaty on Conventional Armed Forces in Europe on Tuesday, "
+    "the foreign ministry said.",
+}
+EXIT_RESUMMARISED = {
+    "lang": "en",
+    "title": "Moscow exits Cold War conventional forces pact",
+    "summary": "Russia's foreign ministry said on Tuesday that its withdrawal from the CFE treaty "
+    "was now complete, ending a deal signed in 1990.",
+}
+SUSPENSION = {
+    "lang": "en",
+    "title": "Russia suspends participation in New START treaty",
+    "summary": "Moscow said on Tuesday it was suspending its participation in the last nuclear "
+    "arms control treaty with the United States.",
+}
+
+
+def _second_after_first(config: DedupConfig, first: dict[str, Any], second: dict[str, Any]) -> Any:
+    dedup = Deduplicator({}, config, index={})
+    dedup.decide(item_id="first", fingerprint=_fp(first), event_time=T0)
+    return dedup.decide(item_id="second", fingerprint=_fp(second), event_time=T0 + 60)
+
+
+def test_same_language_rewording_is_found_by_its_facts() -> None:
+    assert not compare(_fp(EXIT_RESUMMARISED), _fp(EXIT))[0]  # too few shared words
+    decision = _second_after_first(DedupConfig(), EXIT, EXIT_RESUMMARISED)
+    assert (decision.status, decision.method, decision.duplicate_of) == (
+        "near_duplicate", "facts", "first",
+    )  # fmt: skip
+    off = _second_after_first(DedupConfig(same_language_facts=False), EXIT, EXIT_RESUMMARISED)
+    assert off.status == "new"
+
+
+def test_other_news_about_the_same_treaty_is_not_a_fact_duplicate() -> None:
+    assert _second_after_first(DedupConfig(), EXIT, SUSPENSION).status == "new"
+
+
+def test_german_items_are_not_compared_by_facts() -> None:
+    """German capitalises every noun: shared capitalised words are no evidence of shared names."""
+    as_german = [{**side, "lang": "de"} for side in (EXIT, EXIT_RESUMMARISED)]
+    assert _second_after_first(DedupConfig(), *as_german).status == "new"
