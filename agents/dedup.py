@@ -119,6 +119,16 @@ class DedupConfig:
         """Whether items need language-neutral terms and the name index (either fact search)."""
         return self.same_language_facts or self.cross_language
 
+    def fact_method(self, language: str | None, other: str | None) -> str | None:
+        """The fact search that compares items in these two languages ("facts" for one
+        language, "cross_language" for two), None when none does: a language unknown, the
+        search off, or German (every noun capitalised, so capitalised words are no names)."""
+        if language is None or other is None:
+            return None
+        if language == other:
+            return "facts" if self.same_language_facts and language != "de" else None
+        return "cross_language" if self.cross_language else None
+
     def __post_init__(self) -> None:
         if not 1 <= self.num_perm <= SIGNATURE_SIZE:
             raise ValueError(f"num_perm must be within 1..{SIGNATURE_SIZE}, got {self.num_perm}")
@@ -494,36 +504,28 @@ class Deduplicator:
         events = event_concepts(fingerprint)
         if not fingerprint.language or len(events) < config.cross_language_min_events:
             return None, "facts"  # compare_facts would reject every candidate
-        if not config.cross_language and self._fact_method(*[fingerprint.language] * 2) is None:
-            return None, "facts"
+        if not config.cross_language and config.fact_method(*[fingerprint.language] * 2) is None:
+            return None, "facts"  # German, with only the same-language search on
         best: tuple[float, float, str, str] | None = None
         horizon = event_time - config.window_seconds
         keys = sorted(index_keys(fingerprint))
         hits = Counter(chain.from_iterable(self._index_get(_cross_key(k)) or () for k in keys))
         ranked = sorted((-n, candidate) for candidate, n in hits.items() if candidate != item_id)
-        for _, candidate in ranked[: self._config.max_candidates]:
+        for _, candidate in ranked[: config.max_candidates]:
             record = self._record(candidate)
             if record is None or "x" not in record or record["t"] < horizon:
                 continue
-            method = self._fact_method(record.get("l"), fingerprint.language)
+            method = config.fact_method(fingerprint.language, record.get("l"))
             if method is None or events.isdisjoint(record["x"].split()):
                 continue  # no shared event concept: compare_facts would reject it
             other = _record_fingerprint(record, frozenset(record["w"].split()))
-            is_duplicate, similarity = compare_facts(fingerprint, other, self._config)
+            is_duplicate, similarity = compare_facts(fingerprint, other, config)
             key = (-similarity, record["t"], candidate, method)
             if is_duplicate and (best is None or key < best):
                 best = key
         if best is None:
             return None, "facts"
         return (best[2], -best[0]), best[3]
-
-    def _fact_method(self, recorded: str | None, language: str | None) -> str | None:
-        """Which fact search compares a record in `recorded` language; None: none does."""
-        if recorded is None:
-            return None
-        if recorded == language:
-            return "facts" if self._config.same_language_facts and language != "de" else None
-        return "cross_language" if self._config.cross_language else None
 
     def _below_threshold(self, fingerprint: Fingerprint, words: frozenset[str]) -> bool:
         """Cheap rejection on word overlap before the full comparison is built."""

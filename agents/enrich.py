@@ -15,7 +15,12 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from agents.dedup import DedupDecision, Deduplicator
-from agents.fingerprint import fingerprint, fingerprint_from_dict, fingerprint_to_dict
+from agents.fingerprint import (
+    base_language,
+    fingerprint,
+    fingerprint_from_dict,
+    fingerprint_to_dict,
+)
 from agents.language import DEFAULT_LANGUAGES, detect_language
 from agents.tagging import tag_item
 from agents.taxonomy import Taxonomy
@@ -50,7 +55,7 @@ def tag_stage(
     """Language (among `languages`), tags and fingerprint of one raw item; the fingerprint has
     language-neutral terms unless `neutral` is False (the dedup stage's fact search, see
     `DedupConfig.searches_facts`, needs them)."""
-    declared = _base_language(raw.language)
+    declared = base_language(raw.language)
     language = detect_language(f"{raw.title}\n{raw.summary}", declared, languages=languages)
     source: Literal["declared", "detected"] | None = None
     if language is not None:
@@ -137,9 +142,3 @@ def parse_timestamp(stamp: str) -> float:
 
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _base_language(language: str | None) -> str | None:
-    if not language:
-        return None
-    return language.replace("_", "-").split("-")[0].lower() or None

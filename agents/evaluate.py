@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.dedup import DedupConfig, compare, compare_cross_language, compare_facts
+from agents.dedup import DedupConfig, compare, compare_facts
 from agents.fingerprint import Fingerprint, fingerprint
 from agents.tagging import tag_item
 from agents.taxonomy import Taxonomy, load_taxonomy
@@ -122,13 +122,10 @@ def pair_verdict(a: Fingerprint, b: Fingerprint, config: DedupConfig) -> bool:
     """The Deduplicator's verdict on `a` against a recorded `b`, found as a candidate: the
     word comparison, then the fact search; two known languages go to the cross-language
     search alone when it is on."""
-    languages = {a.language, b.language}
-    if config.cross_language and len(languages) == 2 and None not in languages:
-        return compare_cross_language(a, b, config)[0]
-    if compare(a, b, config)[0]:
-        return True
-    same_language = a.language not in (None, "de") and a.language == b.language
-    return config.same_language_facts and same_language and compare_facts(a, b, config)[0]
+    method = config.fact_method(a.language, b.language)
+    if method == "cross_language":
+        return compare_facts(a, b, config)[0]
+    return compare(a, b, config)[0] or (method == "facts" and compare_facts(a, b, config)[0])
 
 
 def _fingerprint_side(side: dict[str, Any], neutral: bool) -> Fingerprint:
