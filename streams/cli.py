@@ -95,10 +95,9 @@ def broker(ctx: click.Context, port: int, controller_port: int, stop: bool) -> N
 @click.pass_context
 def worker(ctx: click.Context, worker_id: str, web_port: int | None) -> None:
     """Run a Faust worker: dedup, tagging, enrichment (join more to scale out)."""
-    from faust import Worker
-
     from agents.taxonomy import load_taxonomy
     from agents.worker import build_worker_app
+    from streams.app import run_worker
     from streams.topics import ensure_topics
 
     settings = _settings(ctx)
@@ -107,7 +106,7 @@ def worker(ctx: click.Context, worker_id: str, web_port: int | None) -> None:
     app = build_worker_app(settings, worker_id=worker_id, web_port=web_port)
     port = web_port if web_port is not None else settings.worker.web_port
     click.echo(f"worker {worker_id}: metrics at http://{settings.worker.web_host}:{port}/metrics")
-    Worker(app, loglevel=settings.log.level.lower(), quiet=True).execute_from_commandline()
+    run_worker(app, settings.log.level)
 
 
 @cli.command()
