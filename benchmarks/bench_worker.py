@@ -16,6 +16,7 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from benchmarks import faust_loop
 from benchmarks.items import raw_items
 from benchmarks.report import Section, percentile, verdict
 from benchmarks.servers import bench_settings, stop_process
@@ -162,37 +163,74 @@ def measure_worker(settings: Settings, work_dir: Path, burst: int, paced: int) -
 
 def measure_bare(settings: Settings, work_dir: Path, burst: int, paced: int,
                  rate: float) -> Measured:  # fmt: skip
+    bootstrap = settings.kafka.bootstrap
+    return measure_forwarder(settings, work_dir, burst, paced, rate, lambda source, target: [
+        sys.executable, "-m", "benchmarks.bare_loop", bootstrap, source, target])  # fmt: skip
+
+
+def measure_faust_floor(settings: Settings, work_dir: Path, burst: int, paced: int,
+                        rate: float, hops: int) -> Measured:  # fmt: skip
+    """Faust agents that only forward (benchmarks.faust_loop), on the worker's app settings."""
+    config = write_config(settings, work_dir / f"{settings.topics.prefix}.yaml")
+    middle = faust_loop.middle_topic(forward_topics(settings)[1])
+    asyncio.run(create_topics(settings.kafka.bootstrap, [middle], 1))
+    module = "benchmarks.faust_loop"
+    return measure_forwarder(settings, work_dir, burst, paced, rate, lambda source, target: [
+        sys.executable, "-m", module, str(config), source, target, str(hops)])  # fmt: skip
+
+
+def measure_forwarder(settings: Settings, work_dir: Path, burst: int, paced: int, rate: float,
+                      command: Callable[[str, str], list[str]]) -> Measured:  # fmt: skip
+    """A forwarding process from a fresh input topic to a fresh output topic, paced at `rate`."""
     bootstrap, prefix = settings.kafka.bootstrap, settings.topics.prefix
-    source, target = f"{prefix}.bare-in", f"{prefix}.bare-out"
+    source, target = forward_topics(settings)
     asyncio.run(create_topics(bootstrap, [source, target], settings.kafka.partitions))
-    command = [sys.executable, "-m", "benchmarks.bare_loop", bootstrap, source, target]
-    with process(command, work_dir / "bare.log"):
+    with process(command(source, target), work_dir / f"{prefix}.log"):
         return asyncio.run(measure(bootstrap, (source, target), phases(burst, paced, 0),
                                    lambda _: rate))  # fmt: skip
 
 
+def forward_topics(settings: Settings) -> tuple[str, str]:
+    """A forwarder's input and output topics, fresh for each run (the prefix is)."""
+    prefix = settings.topics.prefix
+    return f"{prefix}.forward-in", f"{prefix}.forward-out"
+
+
 def run(bootstrap: str, work_dir: Path, *, burst: int, paced: int) -> Section:
-    """Worker and bare loop, each paced for latency at half the WORKER's max throughput."""
+    """Worker, bare loop and the faust floor, each paced for latency at half the WORKER's max
+    throughput."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    settings = bench_settings(bootstrap, work_dir)
-    worker = measure_worker(settings, work_dir, burst, paced)
-    # The bare loop's latency at the same offered rate as the worker's paced phase.
-    bare = measure_bare(settings, work_dir, burst, paced, worker.rate)
-    ratio = worker.items_per_second / bare.items_per_second
-    section = Section("Worker on the real broker", ("what", "items/s", "latency p50 / p99 ms",
-                                                    "at rate items/s"))  # fmt: skip
-    for label, measured in (("bare aiokafka loop (baseline)", bare), ("telex worker", worker)):
+    worker = measure_worker(bench_settings(bootstrap, work_dir), work_dir, burst, paced)
+    # The others' latency at the same offered rate as the worker's paced phase.
+    bare = measure_bare(bench_settings(bootstrap, work_dir), work_dir, burst, paced, worker.rate)
+    floors = {hops: measure_faust_floor(bench_settings(bootstrap, work_dir), work_dir, burst,
+                                        paced, worker.rate, hops) for hops in (1, 2)}  # fmt: skip
+    columns = ("what", "items/s", "ratio to bare loop", "latency p50 / p99 ms", "at rate items/s")
+    section = Section("Worker on the real broker", columns)
+    for label, measured in (("bare aiokafka loop (baseline)", bare),
+                            ("faust, one agent forwarding, no logic", floors[1]),
+                            ("faust, the worker's two agents forwarding, no logic", floors[2]),
+                            ("telex worker", worker)):  # fmt: skip
         section.rows.append((label, f"{measured.items_per_second:,.0f}",
+                             f"{measured.items_per_second / bare.items_per_second:.3f}",
                              f"{measured.p50_ms:.1f} / {measured.p99_ms:.1f}",
                              f"{measured.rate:,.0f}"))  # fmt: skip
+    ratio = worker.items_per_second / bare.items_per_second
     section.notes.append(f"throughput ratio worker / bare: {ratio:.3f} (aim >= {AIM_RATIO}): "
                          f"{verdict(ratio >= AIM_RATIO)}")  # fmt: skip
+    section.notes.append(
+        f"the faust floor: the worker's topology with no decoding and no logic reaches "
+        f"{floors[2].items_per_second / bare.items_per_second:.3f} of the bare loop, the "
+        "ceiling of any faust worker of this shape on this machine; the telex worker reaches "
+        f"{worker.items_per_second / floors[2].items_per_second:.3f} of that floor"
+    )
     section.notes.append(f"worker p99 latency {worker.p99_ms:.1f} ms (aim < {AIM_P99_MS:g} ms): "
                          f"{verdict(worker.p99_ms < AIM_P99_MS)}")  # fmt: skip
     section.notes.append(
         f"burst of {burst:,} items for items/s, then {paced:,} items paced at half the worker's "
-        "maximum for latency (bare loop paced at that same rate); latency is send to receipt "
+        "maximum for latency (the others paced at that same rate); latency is send to receipt "
         "by a consumer in the benchmark process; worker store memory://, 4 raw partitions, "
-        "one worker process (both stages)"
+        "one worker process (both stages); the faust loops (benchmarks/faust_loop.py) run on the "
+        "worker's app settings, taking events in batches and sending straight to the driver"
     )
     return section
