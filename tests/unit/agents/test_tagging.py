@@ -181,6 +181,20 @@ def test_heldout_5_regression_gate() -> None:
         assert scores.f1 >= 0.87, (topic, scores, report.misses)
 
 
+HELDOUT_6 = FIXTURES / "tagging" / "heldout_6.jsonl"
+
+
+def test_heldout_6_quality_gate() -> None:
+    """90 items written blind from the label definitions (commit 2a79c12). Blind: F1 0.909
+    defense-treaty, 0.870 diplomacy, 0.943 german-politics; then tuned on (companies as the
+    parties of a "security pact", fissile material, meeting and sealing words, contracts):
+    0.981 / 0.944 / 0.943. The gate keeps a margin of one or two misses per topic."""
+    report = evaluate_tagging(load_taxonomy(), read_jsonl(HELDOUT_6))
+    assert set(report.scores) == {"defense-treaty", "diplomacy", "german-politics"}
+    for topic, scores in report.scores.items():
+        assert scores.f1 >= 0.9, (topic, scores, report.misses)
+
+
 @pytest.mark.parametrize(
     ("title", "summary", "lang", "expected"),
     [
