@@ -55,8 +55,14 @@ _STOP_DE = """
     sehr mehr sich dieser diese dieses diesem diesen jetzt bisher damit dabei
 """
 _STOP_WORDS = frozenset(f"{_STOP_EN} {_STOP_FR} {_STOP_DE}".split())
+# Live-blog labels in front of a title ("Récap :", "Zusammenfassung:", "BREAKING:"): a recap's
+# label is neither a name the other item should mention nor a word of the news.
+_LIVE_BLOG_LABELS = frozenset({
+    "recap", "recaps", "recapitulatif", "zusammenfassung", "zusammengefasst", "uberblick",
+    "breaking", "eilmeldung", "update", "updates", "live", "liveblog", "liveticker", "explainer",
+})  # fmt: skip
 # Words that are neither content words nor names.
-_NOT_CONTENT = _STOP_WORDS | NUMBER_WORDS.keys()
+_NOT_CONTENT = _STOP_WORDS | NUMBER_WORDS.keys() | _LIVE_BLOG_LABELS
 _FOLDED_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 # A word starting with a capital letter, not preceded by a letter ("l’OSCE" gives "OSCE").
 # Python's re has no \\p{Lu}: the class lists Latin capitals, accented ones included.
@@ -416,6 +422,7 @@ def named_entities(
     """
     capitalised = _CAPITALISED.findall(f"{title}\n{summary}")
     acronyms = {fold(word) for word in capitalised if word.isupper() and len(word) > 1}
+    acronyms -= _LIVE_BLOG_LABELS  # "BREAKING:"
     names = set(fold(" ".join(capitalised)).split()).difference(_NOT_CONTENT)
     compounds = [name for name in names if "-" in name]
     if german:

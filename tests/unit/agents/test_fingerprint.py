@@ -202,3 +202,20 @@ def test_the_signature_is_over_aliased_words_and_alias_keys() -> None:
     fp = fingerprint(title="Poutine au Kremlin", summary="", language="fr")
     assert fp.words == {"poutin", "kremli"}  # compare()'s words are not aliased
     assert fp.signature == minhash({"putin", "moscow", "@putin", "@moscow"})
+
+
+@pytest.mark.parametrize(
+    ("title", "language"),
+    [
+        ("Récap : Francfort amorce la baisse des taux", "fr"),
+        ("Zusammenfassung: Verfassungsgericht stoppt Haushaltstrick", "de"),
+        ("Recap: Fed kicks off easing cycle", "en"),
+        ("BREAKING: Strong earthquake strikes Noto peninsula", "en"),
+    ],
+)
+def test_a_live_blog_label_is_neither_a_name_nor_a_word(title: str, language: str) -> None:
+    fp = fingerprint(title=title, summary="", language=language, neutral=True)
+    label = fold(title.split(":")[0].strip())
+    assert label not in fp.title_names | fp.entities
+    assert f"^{label}" not in fp.neutral
+    assert not any(word.startswith(label[:6]) for word in fp.words)
