@@ -54,6 +54,8 @@ class OffsetGaps:
     """
 
     _next: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Partitions looked at since the assignment (see `first_look`).
+    _looked_at: set[tuple[str, int]] = field(default_factory=set)
     # The tag agent and the tail timer both tag: one at a time.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_event_at: float = field(default_factory=time.monotonic)
@@ -65,6 +67,25 @@ class OffsetGaps:
     def reset(self, committed: Mapping[Any, int | None]) -> None:
         """New assignment: each partition resumes at its committed offset (when known)."""
         self._next = {(tp.topic, tp.partition): at for tp, at in committed.items() if at}
+        self._looked_at.clear()
+
+    def first_look(self, topic: str, partition: int) -> bool:
+        """True once per partition and assignment: the time to `resume_after` what was done."""
+        if (topic, partition) in self._looked_at:
+            return False
+        self._looked_at.add((topic, partition))
+        return True
+
+    def resume_after(self, topic: str, partition: int, last_done: int | None) -> None:
+        """Expect the partition right after the last offset known to be processed, when known.
+
+        faust can commit past messages it never delivered (a new assignment's stream skipping
+        its first messages after the commit): the committed offset then hides them, the last
+        offset actually processed does not. If that one is behind the committed offset, the
+        messages in between are read back; some may be repeats, which the dedup stage drops.
+        """
+        if last_done is not None:
+            self._next[(topic, partition)] = last_done + 1
 
     def observe(
         self, topic: str, partition: int, offset: int, committed: int | None = None
@@ -112,3 +133,31 @@ async def read_back(
     async for record in read_range(kafka, topic, partition, start, end):
         metrics.READ_BACK.labels(topic).inc()
         await handle(record)
+
+
+class RawPositions:
+    """The last raw offset tagged, per raw partition, in a changelogged faust table.
+
+    Each write goes to the changelog partition of the raw message being tagged (faust writes a
+    table change to its current event's partition), so the table is partitioned like the raw
+    topic and moves with it: the next owner of a raw partition recovers where its previous
+    owner really was, which the committed offset does not say when faust committed past
+    messages its stream never delivered. One table write per raw message; written only from
+    the agent's stream (a table write needs faust's current event), so a tail read back by the
+    timer is noted at the partition's next event.
+    """
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def last(self, partition: int) -> int | None:
+        """The last offset of the raw partition tagged by any worker, if known."""
+        value = self._table.get(_position_key(partition))
+        return None if value is None else int(value)
+
+    def note(self, partition: int, offset: int) -> None:
+        self._table[_position_key(partition)] = str(offset).encode()
+
+
+def _position_key(partition: int) -> bytes:
+    return f"raw:{partition}".encode()

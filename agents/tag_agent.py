@@ -26,6 +26,7 @@ from agents.readback import (
     TAIL_QUIET_SECONDS,
     InputMessage,
     OffsetGaps,
+    RawPositions,
     committed_offset,
     committed_offsets,
     read_back,
@@ -82,6 +83,7 @@ class TagAgent:
         names: TopicNames,
         outputs: Outputs,
         taxonomy_holder: TaxonomyHolder,
+        positions: RawPositions,
     ) -> None:
         self.app = app
         self.settings = settings
@@ -89,6 +91,7 @@ class TagAgent:
         self.outputs = outputs
         self.taxonomy_holder = taxonomy_holder
         self.gaps = OffsetGaps()
+        self.positions = positions
         # The fingerprints carry language-neutral terms when the dedup stage searches by facts.
         self.neutral_terms = DedupConfig.from_settings(settings.worker).searches_facts
 
@@ -124,12 +127,20 @@ class TagAgent:
         gaps = self.gaps
         async with gaps.lock:
             gaps.last_event_at = time.monotonic()
+            self._resume(message.topic, message.partition)
             expected = gaps.observe(message.topic, message.partition, message.offset,
                                     committed_offset(self.app, message))  # fmt: skip
             if expected is not None:
                 await read_back(self.settings.kafka, message.topic, message.partition,
                                 expected, message.offset, self.tag_message)  # fmt: skip
             await self.tag_message(message)
+            self.positions.note(message.partition, message.offset)
+
+    def _resume(self, topic: str, partition: int) -> None:
+        """At the first look at a partition since the assignment, expect it right after the
+        last offset tagged (the table is recovered by then), not at the committed offset."""
+        if self.gaps.first_look(topic, partition):
+            self.gaps.resume_after(topic, partition, self.positions.last(partition))
 
     async def read_back_tails(self) -> None:
         """Tag the raw messages past the last one seen, once the stream has been quiet."""
@@ -142,6 +153,7 @@ class TagAgent:
             for where in app.consumer.assignment():
                 if where.topic != self.raw_topic_name:
                     continue
+                self._resume(where.topic, where.partition)
                 expected = gaps.expected(where.topic, where.partition)
                 log_end = app.consumer.highwater(where) or 0
                 if expected is not None and log_end > expected:

@@ -22,6 +22,7 @@ import faust
 from agents.dedup_agent import DedupAgent, DedupPartition
 from agents.health import add_health_timer, add_web_pages
 from agents.outputs import Outputs
+from agents.readback import RawPositions
 from agents.store import ROCKSDB_OPTIONS
 from agents.tag_agent import TagAgent, TaxonomyHolder
 from streams import metrics
@@ -58,7 +59,11 @@ def build_worker_app(
     for input_topic in (names.raw, names.fingerprinted):  # series at 0 before any read-back
         metrics.READ_BACK.labels(input_topic)
 
-    tag_agent = TagAgent(app, settings, names, outputs, holder)
+    raw_positions = app.Table(
+        "raw-positions", partitions=settings.kafka.partitions, key_type=bytes,
+        value_type=bytes, options=ROCKSDB_OPTIONS,
+    )  # fmt: skip
+    tag_agent = TagAgent(app, settings, names, outputs, holder, RawPositions(raw_positions))
     tag_agent.register(raw_topic)
     dedup_agent = DedupAgent(app, settings, names, outputs, dedup, worker_id=worker_id)
     dedup_agent.register(fingerprinted_topic)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections import Counter
 from dataclasses import replace
@@ -17,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from agents.enrich import tag_stage, utc_now_iso
 from agents.taxonomy import load_taxonomy
-from schemas.models import FingerprintedItem, RawItem, decode_dead_letter, encode
+from schemas.models import RawItem, decode_dead_letter, encode
 from streams.kafka import client_options, reliable_producer
 from streams.settings import Settings
 from streams.topics import TopicNames, ensure_topics
@@ -274,7 +275,10 @@ async def test_dedup_reads_back_fingerprinted_messages_its_stream_passed_over(
         with Workers(config, tmp_path) as workers:
             before = await first_run(settings, workers, "hole-a", first, out)
             stop_process(before.process)
-            end = await send_and_commit_past(settings, fingerprinted, passed_over=passed_over)
+            messages = [(i.item.item_id.encode(), encode(i)) for i in fingerprinted]
+            end = await send_and_commit_past(
+                settings, names.fingerprinted, messages, passed_over=passed_over
+            )
             workers.start("hole-b")
             expected = {item.event_id for item in [*first, *later]}
             arrived = await out.wait_for_ids(expected, timeout=90)
@@ -285,20 +289,51 @@ async def test_dedup_reads_back_fingerprinted_messages_its_stream_passed_over(
     assert any(hole in line for line in notes), notes
 
 
-async def send_and_commit_past(
-    settings: Settings, items: list[FingerprintedItem], *, passed_over: int
-) -> int:
-    """Append `items` to the fingerprinted topic and commit the worker group's offset
-    `passed_over` messages into them, as if faust had acked those unprocessed; returns the
-    offset of the first item."""
+@pytest.mark.parametrize("passed_over", [2, 5], ids=["hole-then-message", "hole-at-log-end"])
+async def test_tag_stage_reads_back_raw_messages_its_stream_passed_over(
+    passed_over: int, settings_factory: Any, tmp_path: Path
+) -> None:
+    """The same on the raw topic, where the tag stage keeps no dedup state: the group's
+    committed offset of raw partition 0 moves past messages no worker tagged. The restarted
+    worker recovers the last raw offset tagged (the raw-positions table) and reads the hole
+    back, so every item still gets its event."""
+    settings = settings_factory()
     names = TopicNames.from_settings(settings)
-    where = TopicPartition(names.fingerprinted, 0)
+    await ensure_topics(settings, TAGS)
+    first, later = numbered_items("rawhole", 8), numbered_items("rawhole", 5, start=8)
+    config = write_config(settings, tmp_path / "telex.yaml")
+    async with EnrichedCounter(settings.kafka.bootstrap, names.enriched) as out:
+        with Workers(config, tmp_path) as workers:
+            before = await first_run(settings, workers, "rawhole-a", first, out)
+            stop_process(before.process)
+            messages = [(item.item_id.encode(), encode(item)) for item in later]
+            end = await send_and_commit_past(settings, names.raw, messages, passed_over=passed_over)
+            workers.start("rawhole-b")
+            expected = {item.event_id for item in [*first, *later]}
+            arrived = await out.wait_for_ids(expected, timeout=90)
+            notes = workers.log_lines("passed over offsets")
+    read_back = re.compile(rf"offsets (\d+)\.\.(\d+) of {re.escape(names.raw)}\[0\]")
+    holes = [(int(a), int(b)) for line in notes for a, b in read_back.findall(line)]
+    print(f"\nhole from offset {end}, {passed_over} committed past: {notes}")
+    assert arrived, (sorted(expected - out.counts.keys()), workers.log_text())
+    # The read-back starts at the first message never tagged; it may reach further when faust's
+    # stream also skips the first message after the committed offset (seen here).
+    assert any(start == end and stop >= end + passed_over - 1 for start, stop in holes), notes
+
+
+async def send_and_commit_past(
+    settings: Settings, topic: str, messages: list[tuple[bytes, bytes]], *, passed_over: int
+) -> int:
+    """Append (key, value) `messages` to partition 0 of `topic` and commit the worker group's
+    offset `passed_over` messages into them, as if faust had acked those unprocessed; returns
+    the offset of the first message."""
+    where = TopicPartition(topic, 0)
     producer = reliable_producer(settings.kafka)
     await producer.start()
     try:
         sent = [
-            await producer.send_and_wait(where.topic, encode(i), key=i.item.item_id.encode())
-            for i in items
+            await producer.send_and_wait(where.topic, value, key=key, partition=0)
+            for key, value in messages
         ]
     finally:
         await producer.stop()

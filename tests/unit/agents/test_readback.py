@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faust.types import TP
 
-from agents.readback import OffsetGaps
+from agents.readback import OffsetGaps, RawPositions
 
 
 def test_offset_gaps_are_forward_jumps_within_an_assignment() -> None:
@@ -26,3 +26,29 @@ def test_a_first_event_is_expected_at_the_committed_offset_if_the_assignment_had
     assert gaps.observe("raw", 2, 57, committed=55) == 55  # 55 and 56 passed over
     assert gaps.observe("raw", 2, 58, committed=55) is None  # the expectation is its own now
     assert gaps.observe("raw", 3, 9, committed=None) is None
+
+
+def test_a_partition_resumes_after_the_last_offset_processed_not_the_committed_one() -> None:
+    gaps = OffsetGaps()
+    gaps.reset({TP("raw", 0): 20, TP("raw", 1): 30})
+    assert gaps.first_look("raw", 0)
+    gaps.resume_after("raw", 0, 17)  # faust committed 20, but only up to 17 was tagged
+    assert not gaps.first_look("raw", 0)  # once per assignment
+    assert gaps.observe("raw", 0, 20) == 18  # 18 and 19 are read back
+    assert gaps.first_look("raw", 1)
+    gaps.resume_after("raw", 1, None)  # nothing known: the committed offset stands
+    assert gaps.observe("raw", 1, 30) is None
+    gaps.reset({TP("raw", 0): 25})
+    assert gaps.first_look("raw", 0)  # a new assignment looks again
+    gaps.resume_after("raw", 0, 27)  # tagged past the commit: redeliveries, no hole
+    assert gaps.observe("raw", 0, 25) is None
+
+
+def test_raw_positions_keep_the_last_offset_per_partition() -> None:
+    table: dict[bytes, bytes] = {}
+    positions = RawPositions(table)
+    assert positions.last(3) is None
+    positions.note(3, 41)
+    positions.note(3, 42)
+    positions.note(0, 7)
+    assert (positions.last(3), positions.last(0), positions.last(1)) == (42, 7, None)
