@@ -54,6 +54,7 @@ from agents.similarity import (
     shared_names,
     unmatched_title_events,
     unmentioned_across,
+    unmentioned_alias_keys,
     unmentioned_entities,
     unmentioned_title_names,
 )
@@ -243,8 +244,11 @@ def _title_names_swapped(a: Fingerprint, b: Fingerprint) -> bool:
 
 
 def _names_swapped(a: Fingerprint, b: Fingerprint) -> bool:
-    """Each item names someone or something the other never mentions: a reused template."""
-    return bool(unmentioned_entities(a, b)) and bool(unmentioned_entities(b, a))
+    """Each item names someone or something the other never mentions: a reused template. A
+    place named by its demonym counts ("Parlement finlandais" / "Parlement suédois")."""
+    return bool(unmentioned_entities(a, b) or unmentioned_alias_keys(a, b)) and bool(
+        unmentioned_entities(b, a) or unmentioned_alias_keys(b, a)
+    )
 
 
 def _facts(neutral_numbers: frozenset[str]) -> frozenset[str]:

@@ -88,6 +88,19 @@ def unmentioned_entities(item: Fingerprint, other: Fingerprint) -> frozenset[str
     )
 
 
+def unmentioned_alias_keys(item: Fingerprint, other: Fingerprint) -> frozenset[str]:
+    """Alias keys of `item`'s words that `other` never names, by any variant, its capital or its
+    country: a place named by its demonym only ("le Parlement finlandais" -> "finland"), which
+    French and English write in lower case, so it is no entity. Empty without neutral terms."""
+    keys = name_keys(other)
+    capitals = ALIASES.capitals
+    return frozenset(
+        key
+        for term in item.neutral
+        if term[:1] == "@" and (key := term[1:]) not in keys and capitals.get(key) not in keys
+    )
+
+
 def shared_names(a: Fingerprint, b: Fingerprint) -> int:
     """Number of `a`'s names (entities) that `b` names too, spelling variants included.
 
