@@ -294,9 +294,30 @@ def unmatched(facts: frozenset[str], others: frozenset[str]) -> frozenset[str]:
 
 
 def facts_differ(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Each side states a fact the other lacks: a substitution ("3 killed" / "5 killed"), not an
-    addition."""
-    return bool(unmatched(a, b)) and bool(unmatched(b, a))
+    """Each side states a fact of one kind that the other lacks: a substitution ("3 killed" /
+    "5 killed", "in May" / "in June", "2023" / "2024"), not an addition.
+
+    Kinds: years, calendar facts (months and dates), other figures. A year one side gives as
+    background ("first cut since 2019") is no substitute for a count the other states ("12
+    jurors"), and the day of a date ("July 11") is not a count of its own.
+    """
+    only_a = {_kind(fact) for fact in unmatched(_without_date_days(a), b)}
+    return any(_kind(fact) in only_a for fact in unmatched(_without_date_days(b), a))
+
+
+def _kind(fact: str) -> str:
+    if fact.startswith(("month:", "date:")):
+        return "calendar"
+    if len(fact) == 4 and fact.isdigit() and 1900 <= int(fact) <= 2100:
+        return "year"
+    return "figure"
+
+
+def _without_date_days(facts: frozenset[str]) -> frozenset[str]:
+    """`facts` without the plain numbers that are the day of one of their dates ("11" next to
+    "date:07-11")."""
+    days = {str(int(fact[-2:])) for fact in facts if fact.startswith("date:")}
+    return facts - days if days else facts
 
 
 def shared_figure(a: frozenset[str], b: frozenset[str]) -> bool:

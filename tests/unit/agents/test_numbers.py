@@ -103,6 +103,11 @@ def test_months_and_dates(text: str, language: str, expected: set[str]) -> None:
         ({"~25"}, {"25"}, False),  # a quarter point / 25 basis points
         ({"3000"}, {"5000"}, True),
         ({"3000"}, {"3000", "12"}, False),
+        ({"2023"}, {"2024"}, True),  # a year substituted
+        ({"3", "2021"}, {"5"}, True),  # a count substituted, a year added
+        ({"12"}, {"2016"}, False),  # "12 jurors" / "before the 2016 election": other kinds
+        ({"12", "34"}, {"11", "34", "date:07-11", "month:07"}, False),  # "11" is a date's day
+        ({"12", "date:07-12"}, {"11", "date:07-11"}, True),  # the dates differ
     ],
 )
 def test_facts_differ(a: set[str], b: set[str], differ: bool) -> None:
