@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 import faust
+from faust.exceptions import PartitionsMismatch
 from faust.types import TP
 
 from streams import metrics
@@ -149,14 +150,26 @@ class RawPositions:
 
     def __init__(self, table: Any) -> None:
         self._table = table
+        self._off = False
 
     def last(self, partition: int) -> int | None:
         """The last offset of the raw partition tagged by any worker, if known."""
+        if self._off:
+            return None
         value = self._table.get(_position_key(partition))
         return None if value is None else int(value)
 
     def note(self, partition: int, offset: int) -> None:
-        self._table[_position_key(partition)] = str(offset).encode()
+        if self._off:
+            return
+        try:
+            self._table[_position_key(partition)] = str(offset).encode()
+        except PartitionsMismatch as exc:
+            # Raw partitions added while this worker runs: tagging goes on, and the committed
+            # offset stands in for the positions until a restart adds changelog partitions
+            # (streams.topics.align_partitions).
+            self._off = True
+            log.warning("raw positions off until the worker restarts: %s", exc)
 
 
 def _position_key(partition: int) -> bytes:

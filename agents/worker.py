@@ -33,10 +33,26 @@ from streams.topics import TopicNames
 log = logging.getLogger(__name__)
 
 
+RAW_POSITIONS_TABLE = "raw-positions"
+
+
+def raw_positions_changelog(settings: Settings) -> str:
+    """The raw-positions table's changelog topic, as faust names it."""
+    return f"{settings.worker.app_id}-{RAW_POSITIONS_TABLE}-changelog"
+
+
 def build_worker_app(
-    settings: Settings, *, worker_id: str, web_port: int | None = None
+    settings: Settings,
+    *,
+    worker_id: str,
+    web_port: int | None = None,
+    raw_partitions: int | None = None,
 ) -> faust.App:
-    """The worker's Faust app with its topics, dedup table, agents, web pages and timers."""
+    """The worker's Faust app with its topics, tables, agents, web pages and timers.
+
+    `raw_partitions` is the raw topic's partition count when known (streams.topics.
+    align_partitions); the raw-positions table needs as many.
+    """
     app = create_app(settings, worker_id=worker_id, web_port=web_port)
     names = TopicNames.from_settings(settings)
     holder = TaxonomyHolder(settings.worker.taxonomy_path)
@@ -60,8 +76,8 @@ def build_worker_app(
         metrics.READ_BACK.labels(input_topic)
 
     raw_positions = app.Table(
-        "raw-positions", partitions=settings.kafka.partitions, key_type=bytes,
-        value_type=bytes, options=ROCKSDB_OPTIONS,
+        RAW_POSITIONS_TABLE, partitions=raw_partitions or settings.kafka.partitions,
+        key_type=bytes, value_type=bytes, options=ROCKSDB_OPTIONS,
     )  # fmt: skip
     tag_agent = TagAgent(app, settings, names, outputs, holder, RawPositions(raw_positions))
     tag_agent.register(raw_topic)

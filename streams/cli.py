@@ -96,14 +96,21 @@ def broker(ctx: click.Context, port: int, controller_port: int, stop: bool) -> N
 def worker(ctx: click.Context, worker_id: str, web_port: int | None) -> None:
     """Run a Faust worker: dedup, tagging, enrichment (join more to scale out)."""
     from agents.taxonomy import load_taxonomy
-    from agents.worker import build_worker_app
+    from agents.worker import build_worker_app, raw_positions_changelog
     from streams.app import run_worker
-    from streams.topics import ensure_topics
+    from streams.topics import TopicNames, align_partitions, ensure_topics
 
     settings = _settings(ctx)
     taxonomy = load_taxonomy(settings.worker.taxonomy_path)
     asyncio.run(ensure_topics(settings, [topic.id for topic in taxonomy.topics]))
-    app = build_worker_app(settings, worker_id=worker_id, web_port=web_port)
+    raw_partitions = asyncio.run(
+        align_partitions(
+            settings, TopicNames.from_settings(settings).raw, raw_positions_changelog(settings)
+        )
+    )
+    app = build_worker_app(
+        settings, worker_id=worker_id, web_port=web_port, raw_partitions=raw_partitions
+    )
     port = web_port if web_port is not None else settings.worker.web_port
     click.echo(f"worker {worker_id}: metrics at http://{settings.worker.web_host}:{port}/metrics")
     run_worker(app, settings.log.level)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from streams.errors import BrokerError
@@ -114,3 +114,31 @@ async def ensure_topics(settings: Settings, tag_slugs: Iterable[str] = ()) -> li
     if created:
         log.info("created topics %s", ", ".join(created))
     return created
+
+
+async def align_partitions(settings: Settings, source: str, follower: str) -> int:
+    """The partition count of topic `source`; topic `follower`, if it exists with fewer
+    partitions, is given as many.
+
+    A faust table written from a topic's events needs a changelog with as many partitions as
+    that topic (faust raises PartitionsMismatch on every write otherwise): raw partitions an
+    operator adds to scale out must be added to the table's changelog too. Existing records stay
+    in their partitions, where faust put them (by the source partition, not by key).
+    """
+    admin = AIOKafkaAdminClient(**client_options(settings.kafka))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())  # describing a missing topic may create it
+        described = await admin.describe_topics([t for t in (source, follower) if t in existing])
+        counts = {str(topic["topic"]): len(topic["partitions"]) for topic in described}
+        if source not in counts:
+            raise BrokerError(f"topic {source} does not exist; check topics.prefix and that this "
+                              "client may create and describe topics")  # fmt: skip
+        wanted = counts[source]
+        if follower in counts and counts[follower] < wanted:
+            await admin.create_partitions({follower: NewPartitions(total_count=wanted)})
+            log.warning("topic %s had %d partitions, %s has %d: added the missing ones",
+                        follower, counts[follower], source, wanted)  # fmt: skip
+        return wanted
+    finally:
+        await admin.close()

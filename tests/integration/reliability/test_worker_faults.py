@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 
 from agents.enrich import tag_stage, utc_now_iso
 from agents.taxonomy import load_taxonomy
@@ -463,3 +463,55 @@ async def test_scale_out_and_in_loses_nothing_and_keeps_decisions(
     assert done and not missing, sorted(missing)[:10]
     assert not ref_split and not split, (ref_split, split)
     assert statuses == ref_statuses
+
+
+async def test_raw_partitions_added_later_still_flow(settings_factory: Any, tmp_path: Path) -> None:
+    """An operator adds raw partitions to scale out (kafka-topics --alter): the worker, whose
+    raw-positions table was created for the old count, still enriches the items of the new
+    partitions after a restart."""
+    settings = settings_factory()
+    names = TopicNames.from_settings(settings)
+    await ensure_topics(settings, TAGS)
+    first, later = numbered_items("grow", 8), numbered_items("grow", 12, start=8)
+    config = write_config(settings, tmp_path / "telex.yaml")
+    async with EnrichedCounter(settings.kafka.bootstrap, names.enriched) as out:
+        with Workers(config, tmp_path) as workers:
+            before = await first_run(settings, workers, "grow-a", first, out)
+            stop_process(before.process)
+            await add_partitions(settings, names.raw, total=settings.kafka.partitions + 2)
+            after = workers.start("grow-b")
+            await send_to_partitions(
+                settings, names.raw, later, range(settings.kafka.partitions + 2)
+            )
+            expected = {item.event_id for item in [*first, *later]}
+            arrived = await out.wait_for_ids(expected, timeout=90)
+            alive = after.process.poll() is None
+            crashes = workers.log_lines("Crashed", "PartitionsMismatch")
+            aligned = workers.log_lines("added the missing ones")
+    assert arrived, (sorted(expected - out.counts.keys()), workers.log_text())
+    assert alive and not crashes, crashes or workers.log_text()
+    assert aligned, "the raw-positions changelog was not given the new partitions"
+
+
+async def add_partitions(settings: Settings, topic: str, *, total: int) -> None:
+    admin = AIOKafkaAdminClient(**client_options(settings.kafka))
+    await admin.start()
+    try:
+        await admin.create_partitions({topic: NewPartitions(total_count=total)})
+    finally:
+        await admin.close()
+
+
+async def send_to_partitions(
+    settings: Settings, topic: str, items: list[RawItem], partitions: range
+) -> None:
+    """Send items round-robin over `partitions` explicitly (the new ones included)."""
+    producer = reliable_producer(settings.kafka)
+    await producer.start()
+    try:
+        for n, item in enumerate(items):
+            partition = partitions[n % len(partitions)]
+            await producer.send_and_wait(topic, encode(item), key=item.item_id.encode(),
+                                         partition=partition)  # fmt: skip
+    finally:
+        await producer.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from faust.exceptions import PartitionsMismatch
 from faust.types import TP
 
 from agents.readback import OffsetGaps, RawPositions
@@ -52,3 +53,18 @@ def test_raw_positions_keep_the_last_offset_per_partition() -> None:
     positions.note(3, 42)
     positions.note(0, 7)
     assert (positions.last(3), positions.last(0), positions.last(1)) == (42, 7, None)
+
+
+class _MismatchedTable(dict[bytes, bytes]):
+    """A table whose changelog has fewer partitions than its source topic."""
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        raise PartitionsMismatch("raw has 6 partitions, the changelog 4")
+
+
+def test_raw_positions_step_aside_when_partitions_were_added_while_running() -> None:
+    table = _MismatchedTable({b"raw:0": b"41"})
+    positions = RawPositions(table)
+    assert positions.last(0) == 41
+    positions.note(0, 42)  # no exception: tagging goes on
+    assert positions.last(0) is None  # the committed offset stands in until a restart
