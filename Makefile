@@ -25,6 +25,7 @@ run: install
 
 lint: $(BIN)/telex
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: install lint

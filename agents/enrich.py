@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from agents.dedup import DedupDecision, Deduplicator
-from agents.fingerprint import (
+from agents.dedup.fingerprint import (
     base_language,
     fingerprint,
     fingerprint_from_dict,
     fingerprint_to_dict,
 )
+from agents.dedup.window import DedupDecision, Deduplicator
 from agents.language import DEFAULT_LANGUAGES, detect_language
-from agents.tagging import tag_item
-from agents.taxonomy import Taxonomy
+from agents.tagging.tag import tag_item
+from agents.tagging.taxonomy import Taxonomy
 from agents.text import fold_text
 from schemas.models import (
     DedupInfo,

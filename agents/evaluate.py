@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.dedup import DedupConfig, compare, compare_facts
-from agents.fingerprint import Fingerprint, fingerprint
-from agents.tagging import tag_item
-from agents.taxonomy import Taxonomy, load_taxonomy
+from agents.dedup.config import DedupConfig
+from agents.dedup.fingerprint import Fingerprint, fingerprint
+from agents.dedup.verdict import compare, compare_facts
+from agents.tagging.tag import tag_item
+from agents.tagging.taxonomy import Taxonomy, load_taxonomy
 
 
 @dataclass(frozen=True, slots=True)

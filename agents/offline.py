@@ -8,13 +8,14 @@ from typing import Any
 
 import orjson
 
-from agents.dedup import DedupConfig, Deduplicator
+from agents.dedup.config import DedupConfig
+from agents.dedup.memory import MemoryStore
+from agents.dedup.window import Deduplicator
 from agents.enrich import dedup_stage, tag_stage, utc_now_iso
-from agents.store import LocalMapping
-from agents.taxonomy import load_taxonomy
+from agents.tagging.taxonomy import load_taxonomy
 from schemas.models import RawItem, validate
 from streams.errors import MessageError
-from streams.identity import event_id
+from streams.poll.identity import event_id
 from streams.settings import Settings
 
 
@@ -23,9 +24,9 @@ def enrich_lines(
 ) -> Iterator[bytes]:
     """Enriched events as JSON bytes, one per raw input line (blank lines skipped)."""
     taxonomy = load_taxonomy(settings.worker.taxonomy_path)
-    # In memory, compacted (see LocalMapping): a plain dict would keep ~4 KB per value.
+    # In memory, compacted (see MemoryStore): a plain dict would keep ~4 KB per value.
     config = DedupConfig.from_settings(settings.worker)
-    deduplicator = Deduplicator(LocalMapping(None), config, index=LocalMapping(None))
+    deduplicator = Deduplicator(MemoryStore(), config, index=MemoryStore())
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -65,7 +66,7 @@ def raw_item_from_line(line: bytes, number: int) -> RawItem:
     merged = {**defaults, **{k: v for k, v in data.items() if k in defaults or k in _OPTIONAL}}
     try:
         validate(merged, "telex.raw-item/1")
-    except ValueError as exc:
+    except MessageError as exc:
         raise MessageError(f"line {number}: {exc}", reason="invalid_schema") from None
     return RawItem.from_dict(merged)
 

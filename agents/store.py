@@ -1,8 +1,10 @@
 """Where the dedup state lives in the worker: str -> bytes mappings over Faust tables and RocksDB.
 
-The Deduplicator (agents/dedup.py) takes any MutableMapping; these adapt the worker's storage:
+The Deduplicator (agents/dedup/window.py) takes any MutableMapping; these adapt the worker's
+storage:
 - ``TableStore``: the changelog-backed Faust table holding the item records;
-- ``LocalMapping``: a local RocksDB (or a dict) for the derived index, rebuilt, never logged.
+- ``LocalMapping``: a local RocksDB for the derived index, rebuilt, never logged (in memory:
+  agents/dedup/memory.py).
 Both RocksDB users get ``ROCKSDB_OPTIONS``, which bound their memory whatever the window size.
 """
 
@@ -55,54 +57,41 @@ class TableStore(MutableMapping[str, bytes]):
 
 
 class LocalMapping(MutableMapping[str, bytes]):
-    """str -> bytes on a local RocksDB database (raw mode, ROCKSDB_OPTIONS), or a dict when
-    `path` is None; no changelog, so only for data that can be rebuilt."""
+    """str -> bytes on a local RocksDB database (raw mode, ROCKSDB_OPTIONS); no changelog, so
+    only for data that can be rebuilt."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path) -> None:
         self._path = path
         self._db: Any = self._open()
 
     def reset(self) -> None:
         """Drop every entry (before a rebuild)."""
-        if self._path is None:
-            self._db.clear()
-            return
         self._db.close()
         Rdict.destroy(str(self._path))
         self._db = self._open()
 
     def close(self) -> None:
-        if self._path is not None:
-            self._db.close()
+        self._db.close()
 
     def _open(self) -> Any:
-        if self._path is None:
-            return {}
         self._path.parent.mkdir(parents=True, exist_ok=True)
         options = RocksDBOptions(**ROCKSDB_OPTIONS, use_rocksdict=True).as_options()
         return Rdict(str(self._path), options)
 
-    def _key(self, key: str) -> Any:
-        return key if self._path is None else key.encode()
-
     def __getitem__(self, key: str) -> bytes:
-        value: bytes = self._db[self._key(key)]
+        value: bytes = self._db[key.encode()]
         return value
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self._db.get(self._key(key), default)
+        return self._db.get(key.encode(), default)
 
     def __setitem__(self, key: str, value: bytes) -> None:
-        if self._path is None:
-            # orjson.dumps returns bytes holding a ~4 KB buffer however short the JSON: kept in
-            # a dict, a million small values would take gigabytes. RocksDB copies them anyway.
-            value = bytes(memoryview(value))
-        self._db[self._key(key)] = value
+        self._db[key.encode()] = value
 
     def __delitem__(self, key: str) -> None:
         if self.get(key) is None:
             raise KeyError(key)
-        del self._db[self._key(key)]
+        del self._db[key.encode()]
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key) is not None
@@ -111,12 +100,11 @@ class LocalMapping(MutableMapping[str, bytes]):
         value = self.get(key)
         if value is None:
             return default
-        del self._db[self._key(key)]
+        del self._db[key.encode()]
         return value
 
     def __iter__(self) -> Iterator[str]:
-        keys = iter(self._db.keys())
-        return keys if self._path is None else (key.decode() for key in keys)
+        return (key.decode() for key in self._db.keys())  # noqa: SIM118 (Rdict iterates items)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+from streams.poll.clean import collapse_whitespace
+
 # French elided articles and pronouns: "l'accord" -> "accord", "qu'il" -> "il".
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
@@ -19,8 +21,6 @@ _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _BEYOND_LATIN_ACCENTS = re.compile("[^\x00-\x7f\u0300-\u034e\u0350-\u036f]")
 # Typographic apostrophes and quotes that must compare equal to ASCII ones.
 _APOSTROPHE_CHARS = "’‘ʼ`´′"
-# ASCII whitespace other than " " (what str.split splits at besides the space).
-_OTHER_ASCII_SPACES = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
 
 
 class FoldedText(NamedTuple):
@@ -69,12 +69,3 @@ def fold_text(title: str, summary: str) -> FoldedText:
 def padded_fold(text: str) -> str:
     """Folded text with whitespace runs collapsed to one space and a space at both ends."""
     return " " + collapse_whitespace(fold(text)) + " "
-
-
-def collapse_whitespace(text: str) -> str:
-    """`" ".join(text.split())`, without the split when ASCII text has nothing to collapse."""
-    if text.isascii() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        ascii_text = text.encode("ascii")
-        if len(ascii_text.translate(None, _OTHER_ASCII_SPACES)) == len(ascii_text):
-            return text
-    return " ".join(text.split())

@@ -1,10 +1,10 @@
 """The worker's Faust app: thin wiring of Kafka topics to the pure pipeline in agents.enrich.
 
 Two agents, because near-duplicates must meet across partitions:
-- ``tag-raw-items`` (agents.tag_agent) consumes the raw topic (N partitions, shared by all
+- ``tag-raw-items`` (agents.tagging.agent) consumes the raw topic (N partitions, shared by all
   workers): it tags and fingerprints each item and forwards it to the fingerprinted topic.
   Tagging and fingerprinting scale with workers.
-- ``dedup-items`` (agents.dedup_agent) consumes the fingerprinted topic, which has ONE
+- ``dedup-items`` (agents.dedup.agent) consumes the fingerprinted topic, which has ONE
   partition: every fingerprint lands in one ordered log, so a near-duplicate finds its
   candidates whichever raw partition or worker it came from.
 
@@ -19,12 +19,12 @@ import logging
 
 import faust
 
-from agents.dedup_agent import DedupAgent, DedupPartition
+from agents.dedup.agent import DedupAgent, DedupPartition
 from agents.health import add_health_timer, add_web_pages
 from agents.outputs import Outputs
 from agents.readback import RawPositions
 from agents.store import ROCKSDB_OPTIONS
-from agents.tag_agent import TagAgent, TaxonomyHolder
+from agents.tagging.agent import TagAgent, TaxonomyHolder
 from streams import metrics
 from streams.app import create_app
 from streams.settings import Settings

@@ -14,8 +14,8 @@ from benchmarks.bench_worker import process, write_config
 from benchmarks.report import Section, percentile, verdict
 from benchmarks.servers import bench_settings
 from schemas.models import decode_enriched_item
-from streams.demo_server import DemoServer
-from streams.demo_timeline import load_liveblog, update_at
+from streams.demo.server import DemoServer
+from streams.demo.timeline import load_liveblog, update_at
 from streams.topics import TopicNames, ensure_topics
 
 AIM_SLACK_S = 1.0

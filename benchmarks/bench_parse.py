@@ -1,4 +1,4 @@
-"""Items/s of stock feedparser.parse versus streams.parse.parse_feed on a generated corpus.
+"""Items/s of stock feedparser.parse versus streams.poll.parse.parse_feed on a generated corpus.
 
 Run: .venv/bin/python benchmarks/bench_parse.py [--feeds 240] [--repeats 5]
 Stock feedparser only reads RSS/Atom, so the ratio and identity check use those feeds;
@@ -23,9 +23,9 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).par
 
 from corpus import CorpusFeed, build_corpus  # noqa: E402
 
-from streams.clean import clean_text  # noqa: E402
-from streams.parse import ParsedFeed, parse_feed  # noqa: E402
-from streams.parse_pool import ParsePool  # noqa: E402
+from streams.poll.clean import clean_text  # noqa: E402
+from streams.poll.parse import ParsedFeed, parse_feed  # noqa: E402
+from streams.poll.parse_pool import ParsePool  # noqa: E402
 
 _FEEDPARSER_KINDS = {"rss", "atom"}
 

@@ -7,9 +7,11 @@ import time
 
 import orjson
 
-from agents.dedup import DedupConfig, Deduplicator, DedupStore
+from agents.dedup.config import DedupConfig
+from agents.dedup.index import DedupStore
+from agents.dedup.window import Deduplicator
 from agents.enrich import dedup_stage, tag_stage
-from agents.taxonomy import load_taxonomy
+from agents.tagging.taxonomy import load_taxonomy
 from benchmarks.items import raw_items
 from benchmarks.report import Section, median_seconds, verdict
 from schemas.models import RawItem, decode_raw_item, encode

@@ -14,14 +14,14 @@ from aiokafka import AIOKafkaProducer
 
 from benchmarks.report import Section, percentile, verdict
 from benchmarks.servers import bench_settings, demo_server_process
-from streams.fetch import Fetcher, FetchResult
 from streams.kafka import reliable_producer
-from streams.parse_pool import ParsePool
-from streams.poller import FeedRuntime, Poller, PollResult
-from streams.publish import RawPublisher
-from streams.service import fetch_settings
+from streams.poll.fetch import Fetcher, FetchResult
+from streams.poll.parse_pool import ParsePool
+from streams.poll.poller import FeedRuntime, Poller, PollResult
+from streams.poll.publish import RawPublisher
+from streams.poll.service import fetch_settings
+from streams.poll.state import FeedStateStore
 from streams.settings import PollerSettings, Settings
-from streams.state import FeedStateStore
 from streams.topics import TopicNames, ensure_topics
 
 AIM_UNCHANGED_MS = 1.0

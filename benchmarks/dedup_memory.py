@@ -19,8 +19,9 @@ from typing import Any
 
 import orjson
 
-from agents.dedup import DedupConfig, Deduplicator
-from agents.fingerprint import SIGNATURE_SIZE, Fingerprint, fingerprint
+from agents.dedup.config import DedupConfig
+from agents.dedup.fingerprint import SIGNATURE_SIZE, Fingerprint, fingerprint
+from agents.dedup.window import Deduplicator
 from agents.store import LocalMapping
 from benchmarks.items import raw_items
 

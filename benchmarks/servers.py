@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from streams.broker import free_port, throwaway_broker
+from streams.local.broker import free_port, throwaway_broker
+from streams.local.supervisor import stop_process
 from streams.settings import Settings, load_settings
-from streams.supervisor import stop_process
 
 __all__ = ["bench_settings", "kafka_bootstrap", "stop_process"]
 
@@ -23,10 +23,10 @@ STARTUP_SECONDS = 30.0
 
 @contextlib.contextmanager
 def demo_server_process(**options: Any) -> Iterator[str]:
-    """`python -m streams.demo_server` in its own process (so its CPU is not ours); its URL."""
+    """`python -m streams.demo.server` in its own process (so its CPU is not ours); its URL."""
     flags = [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
     process = subprocess.Popen(
-        [sys.executable, "-m", "streams.demo_server", "--port=0", *flags],
+        [sys.executable, "-m", "streams.demo.server", "--port=0", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

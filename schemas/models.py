@@ -18,6 +18,8 @@ from typing import Any, Literal, TypeVar
 import fastjsonschema
 import orjson
 
+from streams.errors import MessageError
+
 RAW_ITEM_SCHEMA = "telex.raw-item/1"
 ENRICHED_ITEM_SCHEMA = "telex.enriched-item/1"
 DLQ_SCHEMA = "telex.dlq/1"
@@ -34,14 +36,6 @@ SCHEMA_FILES = {
 
 DedupStatus = Literal["new", "update", "duplicate", "near_duplicate"]
 _Model = TypeVar("_Model")
-
-
-class SchemaViolation(ValueError):
-    """Bytes that are not JSON, or JSON that does not match its schema."""
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -242,11 +236,11 @@ def decode_dead_letter(value: bytes) -> DeadLetter:
 
 
 def validate(data: Any, schema_name: str) -> None:
-    """Raise SchemaViolation unless ``data`` (already parsed JSON) matches the schema."""
+    """Raise MessageError unless ``data`` (already parsed JSON) matches the schema."""
     try:
         _validator(schema_name)(data)
     except fastjsonschema.JsonSchemaValueException as exc:
-        raise SchemaViolation(f"{schema_name}: {exc.message}", reason="invalid_schema") from None
+        raise MessageError(f"{schema_name}: {exc.message}", reason="invalid_schema") from None
 
 
 def load_schema(schema_name: str) -> dict[str, Any]:
@@ -258,12 +252,12 @@ def _decode(value: bytes, schema_name: str) -> dict[str, Any]:
     try:
         data = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
-        raise SchemaViolation(f"not JSON: {exc}", reason="invalid_json") from None
+        raise MessageError(f"not JSON: {exc}", reason="invalid_json") from None
     if not isinstance(data, dict):
-        raise SchemaViolation("not a JSON object", reason="invalid_schema")
+        raise MessageError("not a JSON object", reason="invalid_schema")
     declared = data.get("schema")
     if declared != schema_name:
-        raise SchemaViolation(
+        raise MessageError(
             f"schema {declared!r} is not {schema_name!r}", reason="unsupported_schema_version"
         )
     validate(data, schema_name)

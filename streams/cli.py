@@ -52,7 +52,7 @@ def _settings(ctx: click.Context) -> Settings:
 @click.pass_context
 def broker(ctx: click.Context, port: int, controller_port: int, stop: bool) -> None:
     """Run a local single-node Kafka broker (data kept in <data_dir>/kafka) until Ctrl-C."""
-    from streams.broker import BrokerConfig, LocalBroker
+    from streams.local.broker import BrokerConfig, LocalBroker
 
     settings = _settings(ctx)
     config = BrokerConfig(
@@ -95,7 +95,7 @@ def broker(ctx: click.Context, port: int, controller_port: int, stop: bool) -> N
 @click.pass_context
 def worker(ctx: click.Context, worker_id: str, web_port: int | None) -> None:
     """Run a Faust worker: dedup, tagging, enrichment (join more to scale out)."""
-    from agents.taxonomy import load_taxonomy
+    from agents.tagging.taxonomy import load_taxonomy
     from agents.worker import build_worker_app, raw_positions_changelog
     from streams.app import run_worker
     from streams.topics import TopicNames, align_partitions, ensure_topics
@@ -121,7 +121,7 @@ def worker(ctx: click.Context, worker_id: str, web_port: int | None) -> None:
 @click.pass_context
 def poll(ctx: click.Context, status: bool) -> None:
     """Run the feed poller alone (publishes raw items)."""
-    from streams.service import print_status, run_poller
+    from streams.poll.service import print_status, run_poller
 
     settings = _settings(ctx)
     if status:
@@ -136,7 +136,7 @@ def poll(ctx: click.Context, status: bool) -> None:
 @click.pass_context
 def check(ctx: click.Context, url: str, allow_private: bool) -> None:
     """Fetch and parse one feed once; print its items as JSON lines (no Kafka needed)."""
-    from streams.service import check_feed
+    from streams.poll.service import check_feed
 
     settings = _settings(ctx)
     for line in asyncio.run(check_feed(settings, url, allow_private=allow_private)):
@@ -163,7 +163,7 @@ def enrich(ctx: click.Context, source: Any, keep_dropped: bool) -> None:
 @click.option("--item-interval", type=float, default=5.0, show_default=True)
 def demo_server(host: str, port: int, item_interval: float) -> None:
     """Serve the demo live blog (RSS, Atom, JSON Feed, LiveBlogPosting page) that grows."""
-    from streams.demo_server import main as demo_main
+    from streams.demo.server import main as demo_main
 
     raise SystemExit(
         demo_main(["--host", host, "--port", str(port), "--item-interval", str(item_interval)])
@@ -176,7 +176,7 @@ def demo_server(host: str, port: int, item_interval: float) -> None:
 @click.pass_context
 def run(ctx: click.Context, workers: int, demo: bool) -> None:
     """Run everything: local broker (unless --bootstrap is given), demo feed, poller, workers."""
-    from streams.supervisor import run_pipeline
+    from streams.local.supervisor import run_pipeline
 
     settings = _settings(ctx)
     config_path: Path | None = ctx.obj["config_path"]

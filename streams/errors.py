@@ -2,13 +2,13 @@
 
     TelexError
      ├── ConfigError        bad or missing configuration: stops the process with a one-line reason
-     │    └── TaxonomyError (agents.taxonomy) the taxonomy file breaks the rule format
+     │    └── TaxonomyError (agents.tagging.taxonomy) the taxonomy file breaks the rule format
      ├── BrokerError        the local Kafka broker could not be fetched, started or reached
      ├── FeedError          one feed failed (fetch or parse); the poller counts it and carries on
-     │    └── ParseError (streams.formats.model) the body is not a supported feed format
+     │    └── ParseError (streams.poll.formats.model) the body is not a supported feed format
      ├── MessageError       one Kafka message is unusable (bad JSON, wrong schema): sent to the DLQ
-     ├── ForbiddenAddressError (streams.netguard) a URL or redirect to a refused address
-     └── BodyTooLargeError, ContentEncodingError (streams.content_encoding) unusable bodies
+     ├── ForbiddenAddressError (streams.poll.netguard) a URL or redirect to a refused address
+     └── BodyTooLargeError, ContentEncodingError (streams.poll.content_encoding) unusable bodies
 
 Errors of libraries below (aiohttp, aiokafka, pydantic) are translated once, where they are
 called, and carry the context a user needs (feed id, URL, topic, partition, offset).

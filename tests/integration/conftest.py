@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from streams.broker import describe_cluster, free_port, throwaway_broker
+from streams.local.broker import describe_cluster, free_port, throwaway_broker
 from streams.settings import Settings, load_settings
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
+from streams.local.supervisor import stop_process
 from streams.settings import Settings
-from streams.supervisor import stop_process
 
 __all__ = ["stop_process", "telex_process", "write_config"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import describe_cluster, free_port
+from streams.local.broker import describe_cluster, free_port
 
 from .processes import stop_process
 

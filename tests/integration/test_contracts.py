@@ -15,7 +15,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from streams.demo_server import DemoServer
+from streams.demo.server import DemoServer
 from streams.kafka import reliable_producer
 from streams.settings import Settings
 from streams.topics import ensure_topics

@@ -22,11 +22,16 @@ import yaml
 from aiokafka import AIOKafkaConsumer
 
 from schemas.models import RawItem, decode_enriched_item, encode
-from streams.broker import BrokerConfig, LocalBroker, free_port
-from streams.broker_security import ScramUser, TlsFiles, generate_tls_files, secure_broker_config
 from streams.errors import BrokerError
 from streams.kafka import client_options, reliable_producer, start_client
-from streams.service import run_poller
+from streams.local.broker import BrokerConfig, LocalBroker, free_port
+from streams.local.broker_security import (
+    ScramUser,
+    TlsFiles,
+    generate_tls_files,
+    secure_broker_config,
+)
+from streams.poll.service import run_poller
 from streams.settings import KafkaSettings, Settings, load_settings
 from streams.topics import TopicNames, ensure_topics
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from schemas.models import decode_raw_item
-from streams.demo_server import DemoServer
+from streams.demo.server import DemoServer
 from streams.topics import TopicNames
 
 from .conftest import consume

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from streams.demo_server import DemoServer
+from streams.demo.server import DemoServer
 from streams.kafka import reliable_producer
 from streams.topics import TopicNames, ensure_topics
 

@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from agents.dedup import compare_cross_language
-from agents.fingerprint import Fingerprint, fingerprint
+from agents.dedup.fingerprint import Fingerprint, fingerprint
+from agents.dedup.verdict import compare_cross_language
 from schemas.models import RawItem, decode_dead_letter, decode_enriched_item, encode, validate
 from streams.kafka import reliable_producer
 from streams.topics import TopicNames, ensure_topics

@@ -16,18 +16,19 @@ from typing import Any
 
 import orjson
 
-from agents.dedup import DedupConfig, Deduplicator
+from agents.dedup.config import DedupConfig
+from agents.dedup.fingerprint import fingerprint
+from agents.dedup.memory import MemoryStore
+from agents.dedup.window import Deduplicator
 from agents.enrich import dedup_stage, tag_stage
 from agents.evaluate import pair_verdict, read_jsonl
-from agents.fingerprint import fingerprint
 from agents.offline import enrich_lines
-from agents.store import LocalMapping
-from agents.tagging import tag_item
-from agents.taxonomy import load_taxonomy
+from agents.tagging.tag import tag_item
+from agents.tagging.taxonomy import load_taxonomy
 from schemas.models import FeedState
-from streams.changes import detect_changes
-from streams.parse import ParseError, parse_feed
-from streams.publish import to_raw_item
+from streams.poll.changes import detect_changes
+from streams.poll.parse import ParseError, parse_feed
+from streams.poll.publish import to_raw_item
 from streams.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -41,20 +42,24 @@ def _feed_outputs() -> dict[str, Any]:
     """Every feed fixture parsed, diffed against an empty state and run through both stages,
     in one dedup window (so items of one feed meet items of the others)."""
     taxonomy = load_taxonomy()
-    deduplicator = Deduplicator(LocalMapping(None), DedupConfig(), index=LocalMapping(None))
+    deduplicator = Deduplicator(MemoryStore(), DedupConfig(), index=MemoryStore())
     outputs: dict[str, Any] = {}
     offset = 0
     for path in sorted((FIXTURES / "feeds").glob("*.*")):
         url = f"http://127.0.0.1:8000/{path.name}"
         try:
-            parsed = parse_feed(path.read_bytes(), url=url, content_type=CONTENT_TYPES.get(path.suffix))
+            parsed = parse_feed(
+                path.read_bytes(), url=url, content_type=CONTENT_TYPES.get(path.suffix)
+            )
         except ParseError as exc:
             outputs[path.name] = {"error": str(exc)}
             continue
         changes = detect_changes(FeedState(feed_id=path.stem, url=url), parsed.entries)
         events = []
         for change in changes.changes:
-            raw = to_raw_item(change, feed_id=path.stem, feed_url=url, parsed=parsed, fetched=FETCHED)
+            raw = to_raw_item(
+                change, feed_id=path.stem, feed_url=url, parsed=parsed, fetched=FETCHED
+            )
             offset += 1
             item = tag_stage(raw, taxonomy, received_at=NOW)
             outcome = dedup_stage(item, deduplicator, enriched_at=NOW, source_offset=offset)
@@ -103,7 +108,11 @@ def _tags(taxonomy: Any, item: dict[str, Any]) -> Any:
 
 def pipeline_outputs() -> Any:
     """Everything the golden file holds, as plain JSON values."""
-    outputs = {"feeds": _feed_outputs(), "offline": _offline_outputs(), "labelled": _labelled_outputs()}
+    outputs = {
+        "feeds": _feed_outputs(),
+        "offline": _offline_outputs(),
+        "labelled": _labelled_outputs(),
+    }
     return orjson.loads(orjson.dumps(outputs))
 
 

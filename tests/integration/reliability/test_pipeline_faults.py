@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from schemas.models import RawItem, decode_enriched_item, decode_feed_state, decode_raw_item
-from streams.broker import BrokerConfig, LocalBroker, free_port
-from streams.demo_server import DemoServer
-from streams.parse import parse_feed
+from streams.demo.server import DemoServer
+from streams.local.broker import BrokerConfig, LocalBroker, free_port
+from streams.poll.parse import parse_feed
 from streams.topics import TopicNames
 
 from ..conftest import consume

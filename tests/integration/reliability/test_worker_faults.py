@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 
 from agents.enrich import tag_stage, utc_now_iso
-from agents.taxonomy import load_taxonomy
+from agents.tagging.taxonomy import load_taxonomy
 from schemas.models import RawItem, decode_dead_letter, encode
 from streams.kafka import client_options, reliable_producer
 from streams.settings import Settings

@@ -19,8 +19,8 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from schemas.models import EnrichedItem, RawItem, decode_enriched_item, encode
-from streams.broker import free_port
 from streams.kafka import reliable_producer
+from streams.local.broker import free_port
 from streams.settings import Settings
 from streams.topics import TopicNames
 

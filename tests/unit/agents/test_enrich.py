@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from agents.dedup import Deduplicator
+from agents.dedup.window import Deduplicator
 from agents.enrich import (
     DedupOutcome,
     NearDuplicatePolicy,
@@ -19,7 +19,7 @@ from agents.enrich import (
     parse_timestamp,
     tag_stage,
 )
-from agents.taxonomy import Taxonomy, load_taxonomy
+from agents.tagging.taxonomy import Taxonomy, load_taxonomy
 from schemas.models import EnrichedItem, RawItem, encode, validate
 
 SEED = Path(__file__).parents[3] / "streams" / "demo" / "seed_liveblog.json"

@@ -13,7 +13,7 @@ from agents.evaluate import (
     precision_recall_f1,
     read_jsonl,
 )
-from agents.taxonomy import load_taxonomy
+from agents.tagging.taxonomy import load_taxonomy
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 DEV = FIXTURES / "labelled" / "dev_tagging.jsonl"

@@ -9,10 +9,11 @@ import orjson
 import pytest
 
 from agents import offline
-from agents.dedup import DedupConfig, Deduplicator
+from agents.dedup.config import DedupConfig
+from agents.dedup.window import Deduplicator
 from agents.enrich import dedup_stage, tag_stage
 from agents.offline import enrich_lines, raw_item_from_line
-from agents.taxonomy import load_taxonomy
+from agents.tagging.taxonomy import load_taxonomy
 from schemas.models import validate
 from streams.errors import MessageError
 from streams.settings import Settings

@@ -7,18 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from agents.dedup import Deduplicator
-from agents.fingerprint import fingerprint
+from agents.dedup.fingerprint import fingerprint
+from agents.dedup.memory import MemoryStore
+from agents.dedup.window import Deduplicator
 from agents.store import LocalMapping
 from benchmarks.items import raw_items
 
 
 @pytest.fixture(params=["rocksdb", "memory"])
-def mapping(request: pytest.FixtureRequest, tmp_path: Path) -> LocalMapping:
-    return LocalMapping(tmp_path / "db" if request.param == "rocksdb" else None)
+def mapping(request: pytest.FixtureRequest, tmp_path: Path) -> LocalMapping | MemoryStore:
+    return LocalMapping(tmp_path / "db") if request.param == "rocksdb" else MemoryStore()
 
 
-def test_mapping_protocol(mapping: LocalMapping) -> None:
+def test_mapping_protocol(mapping: LocalMapping | MemoryStore) -> None:
     mapping["a"] = b"1"
     mapping["b:é"] = b"2"
     assert mapping["a"] == b"1" and mapping.get("b:é") == b"2" and mapping.get("z") is None

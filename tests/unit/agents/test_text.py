@@ -6,13 +6,13 @@ import pytest
 
 from agents.text import (
     FoldedText,
-    collapse_whitespace,
     fold,
     fold_text,
     padded_fold,
     strip_elisions,
     tokens,
 )
+from streams.poll.clean import collapse_whitespace
 
 
 @pytest.mark.parametrize(

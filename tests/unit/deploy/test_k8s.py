@@ -12,7 +12,7 @@ import click
 import pytest
 import yaml
 
-from agents.taxonomy import load_taxonomy
+from agents.tagging.taxonomy import load_taxonomy
 from streams.settings import Settings, load_settings
 
 K8S = Path(__file__).resolve().parents[3] / "deploy" / "k8s"

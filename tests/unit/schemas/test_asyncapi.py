@@ -11,7 +11,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from agents.taxonomy import load_taxonomy
+from agents.tagging.taxonomy import load_taxonomy
 from schemas.models import SCHEMA_FILES
 from streams.settings import Settings
 from streams.topics import TopicSpec, topic_specs

@@ -1,4 +1,4 @@
-"""Models: encode/decode round trips, SchemaViolation reasons, agreement with the schema files."""
+"""Models: encode/decode round trips, MessageError reasons, agreement with the schema files."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import orjson
 import pytest
 from referencing import Registry, Resource
 
-from agents.fingerprint import fingerprint, fingerprint_to_dict
+from agents.dedup.fingerprint import fingerprint, fingerprint_to_dict
 from schemas.models import (
     SCHEMA_FILES,
     DeadLetter,
@@ -24,7 +24,6 @@ from schemas.models import (
     MessageSource,
     Processing,
     RawItem,
-    SchemaViolation,
     TagInfo,
     decode_dead_letter,
     decode_enriched_item,
@@ -35,6 +34,7 @@ from schemas.models import (
     load_schema,
     validate,
 )
+from streams.errors import MessageError
 
 RAW = RawItem(
     event_id="4d1c5a9e-0d7b-5d0c-9a54-2f0e8c3b7a11",
@@ -253,13 +253,13 @@ _DELETE = object()
     ],
 )
 def test_bad_messages_fail_with_their_reason(message: bytes, reason: str) -> None:
-    with pytest.raises(SchemaViolation) as caught:
+    with pytest.raises(MessageError) as caught:
         decode_raw_item(message)
     assert caught.value.reason == reason
 
 
 def test_a_message_of_another_schema_is_refused() -> None:
-    with pytest.raises(SchemaViolation) as caught:
+    with pytest.raises(MessageError) as caught:
         decode_enriched_item(encode(RAW))
     assert caught.value.reason == "unsupported_schema_version"
 
@@ -284,6 +284,6 @@ def test_nested_and_referenced_parts_are_validated(
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = bad_value
-    with pytest.raises(SchemaViolation) as caught:
+    with pytest.raises(MessageError) as caught:
         decode(json.dumps(data).encode())
     assert caught.value.reason == "invalid_schema"

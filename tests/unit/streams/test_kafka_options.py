@@ -10,8 +10,9 @@ import pytest
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
 from streams.app import create_app
-from streams.broker import BrokerConfig, server_properties
-from streams.broker_security import (
+from streams.kafka import client_options
+from streams.local.broker import BrokerConfig, server_properties
+from streams.local.broker_security import (
     ScramUser,
     TlsFiles,
     add_scram_args,
@@ -20,7 +21,6 @@ from streams.broker_security import (
     secure_broker_config,
     subject_alt_names,
 )
-from streams.kafka import client_options
 from streams.settings import KafkaSettings, load_settings
 
 PASSWORD = "correct horse battery staple"

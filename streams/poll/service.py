@@ -1,0 +1,195 @@
+"""The poller as a service: wire fetcher, Kafka producer, state store and metrics server.
+
+Everything here is I/O wiring; the decisions live in streams.poll.poller and the pure modules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from schemas.models import encode
+from streams import __version__, metrics
+from streams.kafka import broker_reachable, reliable_producer, start_client
+from streams.poll.changes import detect_changes
+from streams.poll.fetch import Fetcher, FetchOutcome, FetchSettings, user_agent
+from streams.poll.parse import parse_feed
+from streams.poll.parse_pool import ParsePool
+from streams.poll.poller import Poller
+from streams.poll.publish import RawPublisher, to_raw_item
+from streams.poll.state import FeedStateStore
+from streams.settings import PollerSettings, Settings
+from streams.topics import TopicNames, ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+def fetch_settings(poller: PollerSettings, *, allow_private: bool | None = None) -> FetchSettings:
+    """The fetcher's knobs from the project settings."""
+    return FetchSettings(
+        user_agent=user_agent(__version__, poller.contact_url),
+        connect_timeout=poller.connect_timeout,
+        read_timeout=poller.read_timeout,
+        total_timeout=poller.total_timeout,
+        max_body_bytes=poller.max_body_bytes,
+        max_redirects=poller.max_redirects,
+        per_host_concurrency=poller.per_host_concurrency,
+        max_concurrency=poller.max_concurrency,
+        allow_private_addresses=(
+            poller.allow_private_addresses if allow_private is None else allow_private
+        ),
+    )
+
+
+@dataclass
+class KafkaReadiness:
+    """The poller is ready while its producer is started and a broker answers."""
+
+    producer: AIOKafkaProducer | None = None
+
+    async def check(self) -> bool:
+        return self.producer is not None and await broker_reachable(self.producer.client)
+
+
+async def run_poller(settings: Settings) -> None:
+    """Poll until SIGINT/SIGTERM; serve /metrics, /healthz and /readyz meanwhile."""
+    if not settings.poller.feeds:
+        log.warning("no feeds configured: add some under poller.feeds in the config file")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    names = TopicNames.from_settings(settings)
+    readiness = KafkaReadiness()
+    runner = await start_health_server(settings, readiness)
+    try:
+        await ensure_topics(settings)
+        producer = reliable_producer(settings.kafka)
+        await start_client(producer, settings.kafka)
+        readiness.producer = producer
+        metrics.READY.labels("poller").set(1)
+        try:
+            store = FeedStateStore(settings.kafka, names.feeds_state, producer)
+            async with Fetcher(fetch_settings(settings.poller)) as fetcher:
+                parse_pool = ParsePool(settings.poller.parse_processes)
+                poller = Poller(
+                    settings.poller,
+                    fetcher=fetcher,
+                    publisher=RawPublisher(producer, names.raw),
+                    store=store,
+                    parse_pool=parse_pool,
+                )
+                try:
+                    poller.load(await store.load_all())
+                    log.info("polling %d feeds into %s", len(poller.feeds), names.raw)
+                    await poller.run(stop)
+                finally:
+                    await asyncio.to_thread(parse_pool.close)
+        finally:
+            readiness.producer = None
+            metrics.READY.labels("poller").set(0)
+            await producer.stop()
+    finally:
+        await runner.cleanup()
+
+
+async def start_health_server(settings: Settings, readiness: KafkaReadiness) -> web.AppRunner:
+    """/metrics, /healthz (alive) and /readyz (a Kafka broker answers) for the poller."""
+
+    async def metrics_page(request: web.Request) -> web.Response:
+        body = generate_latest(metrics.REGISTRY)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        ready = await readiness.check()
+        metrics.READY.labels("poller").set(1 if ready else 0)
+        return web.json_response({"ready": ready}, status=200 if ready else 503)
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics_page)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.metrics.host, settings.metrics.port).start()
+    log.info("poller metrics at http://%s:%d/metrics", settings.metrics.host, settings.metrics.port)
+    return runner
+
+
+async def print_status(settings: Settings) -> None:
+    """Print every feed's saved state (backoff, failures, last outcome) as JSON lines."""
+    names = TopicNames.from_settings(settings)
+    await ensure_topics(settings)
+    producer = reliable_producer(settings.kafka)
+    await producer.start()
+    try:
+        states = await FeedStateStore(settings.kafka, names.feeds_state, producer).load_all()
+    finally:
+        await producer.stop()
+    for state in states.values():
+        print(
+            orjson.dumps(
+                {
+                    "feed_id": state.feed_id,
+                    "url": state.url,
+                    "in_backoff": state.failures > 0,
+                    "failures": state.failures,
+                    "backoff_since": _iso(state.backoff_since),
+                    "gone": state.gone,
+                    "last_outcome": state.last_outcome,
+                    "last_error": state.last_error,
+                    "last_success_at": _iso(state.last_success_at),
+                    "next_poll_at": _iso(state.next_poll_at),
+                    "known_items": len(state.items),
+                }
+            ).decode()
+        )
+
+
+async def check_feed(settings: Settings, url: str, *, allow_private: bool) -> list[str]:
+    """Fetch and parse one URL once; the items it would publish, as JSON lines."""
+    from schemas.models import FeedState
+
+    async with Fetcher(fetch_settings(settings.poller, allow_private=allow_private)) as fetcher:
+        fetched = await fetcher.fetch(url)
+    if fetched.outcome is not FetchOutcome.OK:
+        from streams.errors import FeedError
+
+        raise FeedError(f"fetching {url} failed: {fetched.outcome} ({fetched.error})", url=url)
+    parsed = await asyncio.to_thread(
+        parse_feed,
+        fetched.body,
+        url=fetched.url,
+        content_type=fetched.content_type,
+        max_items=settings.poller.max_items_per_poll,
+    )
+    if parsed.alternate_feed_url and not parsed.entries:
+        log.warning(
+            "%s is a page advertising the feed %s: following it", url, parsed.alternate_feed_url
+        )
+        return await check_feed(settings, parsed.alternate_feed_url, allow_private=allow_private)
+    changes = detect_changes(FeedState(feed_id="check", url=url), parsed.entries).changes
+    now = datetime.now(UTC)
+    return [
+        encode(
+            to_raw_item(c, feed_id="check", feed_url=fetched.url, parsed=parsed, fetched=now)
+        ).decode()
+        for c in changes
+    ]
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
