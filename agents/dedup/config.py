@@ -40,8 +40,21 @@ class DedupConfig:
     # language that names the same people and places with the same figures and event words
     # (`compare_facts`, method "facts").
     same_language_facts: bool = True
-    # Opt-in: also look for the same news in another language (`compare_cross_language`).
-    cross_language: bool = False
+    # Also look for the same news in another language (`compare_cross_language`, and the
+    # meaning search across languages).
+    cross_language: bool = True
+    # When neither the word nor the fact search finds one, look for an item that means the
+    # same (`compare_meaning`, method "meaning"): the cosine of the items' sentence embeddings
+    # (`agents.dedup.meaning`) at or above these thresholds, with the guards of the verdict.
+    # Across languages whenever `cross_language` is on; within one language only on request,
+    # as the embedding puts a live blog's own updates as close as its re-summaries
+    # (docs/dedup.md).
+    same_language_meaning: bool = False
+    meaning_threshold: float = 0.6
+    cross_meaning_threshold: float = 0.65
+    # Items kept per SimHash bucket of the embeddings (the latest), and verified per item.
+    meaning_bucket_capacity: int = 32
+    meaning_candidates: int = 16
     # Fact verdict (both searches): names and event concepts the two items must share, and
     # names, numbers, event concepts and days they must share in all.
     cross_language_min_names: int = 1
@@ -57,7 +70,13 @@ class DedupConfig:
             window_seconds=worker.dedup_window_seconds,
             same_language_facts=worker.fact_duplicates,
             cross_language=worker.cross_language_duplicates,
+            same_language_meaning=worker.meaning_duplicates,
         )
+
+    @property
+    def embeds(self) -> bool:
+        """Whether items need a sentence embedding (either meaning search)."""
+        return self.same_language_meaning or self.cross_language
 
     @property
     def searches_facts(self) -> bool:

@@ -271,9 +271,12 @@ def _mid_sentence(text: str, start: int) -> bool:
     return bool(before) and before[-1] not in '.!?:\n«"“'
 
 
-def matching(fact: str, other: str) -> bool:
-    """Two facts state the same: equal, or a fraction ("~66.7") and a number within one point."""
+def matching(fact: str, other: str, rounding: bool = False) -> bool:
+    """Two facts state the same: equal, a fraction ("~66.7") and a number within one point, or
+    with `rounding`, one figure the other rounded ("21" for "20.8", "400" for "412")."""
     if fact == other:
+        return True
+    if rounding and _kind(fact) == _kind(other) == "figure" and _rounded(fact, other):
         return True
     if fact[:1] == "~" and other[:1] != "~":
         fact, other = other, fact
@@ -285,15 +288,17 @@ def matching(fact: str, other: str) -> bool:
         return False
 
 
-def unmatched(facts: frozenset[str], others: frozenset[str]) -> frozenset[str]:
+def unmatched(
+    facts: frozenset[str], others: frozenset[str], rounding: bool = False
+) -> frozenset[str]:
     """`facts` that no fact of `others` matches."""
     rest = facts - others
-    if not rest or not any(f[:1] == "~" for f in rest | others):
+    if not rest or not (rounding or any(f[:1] == "~" for f in rest | others)):
         return rest
-    return frozenset(f for f in rest if not any(matching(f, o) for o in others))
+    return frozenset(f for f in rest if not any(matching(f, o, rounding) for o in others))
 
 
-def facts_differ(a: frozenset[str], b: frozenset[str]) -> bool:
+def facts_differ(a: frozenset[str], b: frozenset[str], rounding: bool = False) -> bool:
     """Each side states a fact of one kind that the other lacks: a substitution ("3 killed" /
     "5 killed", "in May" / "in June", "2023" / "2024"), not an addition.
 
@@ -301,8 +306,32 @@ def facts_differ(a: frozenset[str], b: frozenset[str]) -> bool:
     background ("first cut since 2019") is no substitute for a count the other states ("12
     jurors"), and the day of a date ("July 11") is not a count of its own.
     """
-    only_a = {_kind(fact) for fact in unmatched(_without_date_days(a), b)}
-    return any(_kind(fact) in only_a for fact in unmatched(_without_date_days(b), a))
+    only_a = {_kind(fact) for fact in unmatched(_without_date_days(a), b, rounding)}
+    return any(_kind(fact) in only_a for fact in unmatched(_without_date_days(b), a, rounding))
+
+
+def _rounded(fact: str, other: str) -> bool:
+    """One figure is the other rounded to its own last significant digit, within 5 %: "21" for
+    "20.8", "400" for "412"; not "2" for a rate of "2.25", and two figures of the same precision
+    never are."""
+    try:
+        x, y = Decimal(fact.lstrip("~")), Decimal(other.lstrip("~"))
+    except InvalidOperation:
+        return False
+    unit = max(_unit(x), _unit(y))
+    close = abs(x - y) * 20 <= max(abs(x), abs(y))
+    return min(_unit(x), _unit(y)) < unit and abs(x - y) * 2 <= unit and close
+
+
+def _unit(value: Decimal) -> Decimal:
+    """The place of a figure's last significant digit: 100 for 400, 0.1 for 20.8."""
+    exponent = value.normalize().as_tuple().exponent
+    return Decimal(1).scaleb(exponent if isinstance(exponent, int) else 0)
+
+
+def is_calendar_word(folded: str) -> bool:
+    """A month name in fr/de/en ("janvier", "marz", "january")."""
+    return folded in _ALL_MONTH_WORDS
 
 
 def _kind(fact: str) -> str:

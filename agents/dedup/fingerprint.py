@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.dedup import meaning
 from agents.dedup.facts import NUMBER_WORDS, number_facts
 from agents.dedup.german import german_determined_nouns, is_german_common_word
 from agents.dedup.lexicon import (
@@ -78,6 +79,9 @@ class Fingerprint:
     # for the opt-in cross-language search; None and empty in fingerprints made before them.
     language: str | None = None
     neutral: frozenset[str] = frozenset()
+    # The item's quantised sentence embedding (`agents.dedup.meaning`), set by the tag stage;
+    # empty when the meaning search is off.
+    meaning: bytes = b""
 
 
 def fingerprint(
@@ -293,16 +297,20 @@ def minhash(words: Iterable[str]) -> tuple[int, ...]:
 
 def fingerprint_to_dict(fp: Fingerprint) -> dict[str, Any]:
     """JSON-ready form of a fingerprint (sets as sorted lists, so the JSON is stable)."""
-    return {
-        "content_hash": fp.content_hash,
-        "signature": list(fp.signature),
-        "words": sorted(fp.words),
-        "entities": sorted(fp.entities),
-        "numbers": sorted(fp.numbers),
-        "title_names": sorted(fp.title_names),
-        "common": sorted(fp.common),
-        "language": fp.language,
-    } | ({"neutral": sorted(fp.neutral)} if fp.neutral else {})
+    return (
+        {
+            "content_hash": fp.content_hash,
+            "signature": list(fp.signature),
+            "words": sorted(fp.words),
+            "entities": sorted(fp.entities),
+            "numbers": sorted(fp.numbers),
+            "title_names": sorted(fp.title_names),
+            "common": sorted(fp.common),
+            "language": fp.language,
+        }
+        | ({"neutral": sorted(fp.neutral)} if fp.neutral else {})
+        | ({"meaning": meaning.to_text(fp.meaning)} if fp.meaning else {})
+    )
 
 
 def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:
@@ -317,4 +325,5 @@ def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:
         common=frozenset(data.get("common", ())),
         language=data.get("language"),
         neutral=frozenset(data.get("neutral", ())),
+        meaning=meaning.from_text(data.get("meaning", "")),
     )

@@ -4,6 +4,8 @@ Derived from the item records (`Deduplicator.rebuild_index` recreates it), never
 
 - ``h:<hash>``      ids of the items recorded with this content hash, oldest first
 - ``b:<band>:<v>``  LSH bucket: ids of the latest items whose MinHash value in this band is v
+- ``v:<band>:<v>``  with the meaning search: ids of the latest items whose embedding's SimHash
+                    value in this band is v (`meaning.bands`)
 - ``c:<hour>``      number of time-index entries for that hour; ``t:<hour>:<n>`` the entries
 - ``x:<name>``      with the fact search (`DedupConfig.searches_facts`): ids of the latest
                     items naming it (`names.index_keys`), from the records that carry a
@@ -28,6 +30,8 @@ from agents.dedup.fingerprint import Fingerprint
 from agents.dedup.records import record_index_keys
 
 DedupStore = MutableMapping[str, bytes]
+# Bucket kinds: MinHash bands of the words, SimHash bands of the embedding.
+_WORDS, _MEANING = "b", "v"
 
 
 class WindowIndex:
@@ -36,6 +40,7 @@ class WindowIndex:
     def __init__(self, mapping: DedupStore, config: DedupConfig) -> None:
         self.mapping = mapping
         self._config = config
+        self._capacity = {_WORDS: config.bucket_capacity, _MEANING: config.meaning_bucket_capacity}
 
     def get(self, key: str) -> Any:
         raw = self.mapping.get(key)
@@ -50,25 +55,33 @@ class WindowIndex:
 
     # LSH buckets ----------------------------------------------------------------------------
 
-    def read_buckets(self, bands: list[int]) -> dict[str, list[str]]:
-        """Members of the LSH buckets of these band values, by bucket key."""
-        keys = (_bucket_key(band, value) for band, value in enumerate(bands))
+    def read_buckets(
+        self, lsh_bands: list[int], meaning_bands: list[int] | None = None
+    ) -> dict[str, list[str]]:
+        """Members of the buckets of these MinHash and SimHash band values, by bucket key."""
+        keys = [_bucket_key(_WORDS, band, value) for band, value in enumerate(lsh_bands)]
+        keys += [_bucket_key(_MEANING, b, value) for b, value in enumerate(meaning_bands or ())]
         return {key: self.get(key) or [] for key in keys}
 
     def candidates(self, buckets: dict[str, list[str]]) -> list[str]:
-        """Ids sharing at least `min_band_hits` bands, most shared first, then by id."""
-        hits = Counter(chain.from_iterable(buckets.values()))
-        ranked = sorted((-n, c) for c, n in hits.items() if n >= self._config.min_band_hits)
-        return [candidate for _, candidate in ranked[: self._config.max_candidates]]
+        """Ids sharing at least `min_band_hits` MinHash bands, most shared first, then by id."""
+        config = self._config
+        return _ranked(buckets, _WORDS, config.min_band_hits, config.max_candidates)
+
+    def meaning_candidates(self, buckets: dict[str, list[str]]) -> list[str]:
+        """Ids sharing a SimHash band of the embedding, most shared first, then by id."""
+        return _ranked(buckets, _MEANING, 1, self._config.meaning_candidates)
 
     def add_to_buckets(self, item_id: str, buckets: dict[str, list[str]]) -> None:
         for key, members in buckets.items():
+            capacity = self._capacity[key[0]]
             joined = [m for m in members if m != item_id] + [item_id]
-            self.mapping[key] = orjson.dumps(joined[-self._config.bucket_capacity :])
+            self.mapping[key] = orjson.dumps(joined[-capacity:])
 
     def remove_from_buckets(self, item_id: str, record: dict[str, Any]) -> None:
-        for band, value in enumerate(record.get("g", ())):
-            self._remove_from_list(_bucket_key(band, value), item_id)
+        for kind, field in ((_WORDS, "g"), (_MEANING, "vb")):
+            for band, value in enumerate(record.get(field, ())):
+                self._remove_from_list(_bucket_key(kind, band, value), item_id)
 
     # Name lists of the fact search -------------------------------------------------------------
 
@@ -150,8 +163,14 @@ def _hash_key(content_hash: str) -> str:
     return f"h:{content_hash}"
 
 
-def _bucket_key(band: int, value: int) -> str:
-    return f"b:{band}:{value:x}"
+def _bucket_key(kind: str, band: int, value: int) -> str:
+    return f"{kind}:{band}:{value:x}"
+
+
+def _ranked(buckets: dict[str, list[str]], kind: str, min_hits: int, most: int) -> list[str]:
+    hits = Counter(chain.from_iterable(v for k, v in buckets.items() if k[0] == kind))
+    ranked = sorted((-n, c) for c, n in hits.items() if n >= min_hits)
+    return [candidate for _, candidate in ranked[:most]]
 
 
 def _count_key(hour: int) -> str:

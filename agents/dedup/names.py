@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from agents.dedup.facts import is_calendar_word
 from agents.dedup.fingerprint import STEM_LENGTH, Fingerprint
-from agents.dedup.lexicon import ALIAS_KEYS, ALIASES
+from agents.dedup.lexicon import ALIAS_KEYS, ALIASES, event_term
 
 NAME_PREFIX = 5
 
@@ -198,4 +199,18 @@ def unmatched_title_events(item: Fingerprint, other: Fingerprint) -> frozenset[s
     events = event_concepts(other)
     return frozenset(
         term[1:] for term in item.neutral if term[:1] == "!" and term[1:] not in events
+    )
+
+
+def unmentioned_in_other_words(item: Fingerprint, other: Fingerprint) -> frozenset[str]:
+    """`item`'s checked title names that `other`, told in other words or in another language,
+    never mentions: neither by a spelling variant nor as the capital of the country named (or
+    the country of the capital: "Téhéran" for Iran). Months and days are no names."""
+    keys = name_keys(other)
+    return frozenset(
+        name
+        for name in unmentioned_across(item, other)
+        if ALIASES.capitals.get(name) not in keys
+        and not is_calendar_word(name)
+        and not (event_term(name) or "").startswith("~day:")
     )

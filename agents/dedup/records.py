@@ -9,7 +9,8 @@
 - ``o``, ``d``   the input offset the verdict was given at, and that verdict
 - indexed items only (not exact duplicates): the verification features ``w`` (words), ``e``
   (entities), ``n`` (numbers), ``tn`` (title names), ``cm`` (German common nouns), the LSH
-  bands ``g``, and with the fact search the language ``l`` and neutral terms ``x``
+  bands ``g``, with the fact search the language ``l`` and neutral terms ``x``, and with the
+  meaning search the quantised embedding ``v`` (base64) and its SimHash bands ``vb``
 
 One more store key, ``p``, keeps the input offset of the last message seen across expiry
 (written when the window moves), so a rebuilt index still knows where in its input log the
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.dedup import meaning
 from agents.dedup.fingerprint import Fingerprint
 from agents.dedup.names import index_keys
 
@@ -59,6 +61,7 @@ def record_fingerprint(record: dict[str, Any], words: frozenset[str]) -> Fingerp
         common=frozenset(record.get("cm", "").split()),
         language=record.get("l"),
         neutral=frozenset(record.get("x", "").split()),
+        meaning=meaning.from_text(record.get("v", "")),
     )
 
 

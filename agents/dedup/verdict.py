@@ -7,6 +7,7 @@ figures, event concepts, days). Pure functions of two fingerprints and the confi
 
 from __future__ import annotations
 
+from agents.dedup import meaning
 from agents.dedup.config import DedupConfig
 from agents.dedup.facts import facts_differ, shared_figure
 from agents.dedup.fingerprint import Fingerprint
@@ -23,6 +24,7 @@ from agents.dedup.names import (
     unmentioned_across,
     unmentioned_alias_keys,
     unmentioned_entities,
+    unmentioned_in_other_words,
     unmentioned_title_names,
 )
 
@@ -92,6 +94,40 @@ def compare_facts(
         and evidence >= config.cross_language_min_evidence
     )
     return is_duplicate, similarity
+
+
+def compare_meaning(
+    a: Fingerprint, b: Fingerprint, config: DedupConfig | None = None
+) -> tuple[bool, float]:
+    """Verdict on two items that say the same in other words: the cosine of their embeddings
+    at or above the threshold of their language pair, and no guard against it.
+
+    The embedding sees that "l'Élysée" and "Emmanuel Macron" report the same act; it also puts
+    the same template with other figures, or the same people doing something else, close
+    together. So the figures and the days of the week must agree (a rounded figure agrees: "21"
+    for "20.8"); in one language the same wording must not name other people or places (the
+    template guard of `compare`), nor each title someone or something the other item never
+    mentions in any form (`names.unmentioned_in_other_words`). Across languages, where names
+    are spelt differently, the language-neutral figures decide.
+    """
+    config = config or DedupConfig()
+    similarity = meaning.cosine(a.meaning, b.meaning)
+    days_a, days_b = days(a), days(b)
+    if days_a and days_b and days_a.isdisjoint(days_b):
+        return False, similarity  # Wednesday's strike, then Thursday's
+    if a.language and b.language and a.language != b.language:
+        if not config.cross_language or similarity < config.cross_meaning_threshold:
+            return False, similarity
+        numbers_a, numbers_b = _facts(neutral_numbers(a)), _facts(neutral_numbers(b))
+        return not facts_differ(numbers_a, numbers_b, rounding=True), similarity
+    if not config.same_language_meaning or similarity < config.meaning_threshold:
+        return False, similarity
+    if facts_differ(a.numbers, b.numbers, rounding=True):
+        return False, similarity
+    if jaccard(a.words, b.words) >= config.template_floor and _names_swapped(a, b):
+        return False, similarity  # the same wording about other people or places: a template
+    swapped = unmentioned_in_other_words(a, b) and unmentioned_in_other_words(b, a)
+    return not swapped, similarity
 
 
 def _same_facts(a: Fingerprint, b: Fingerprint, config: DedupConfig) -> bool:

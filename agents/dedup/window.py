@@ -15,20 +15,17 @@ from typing import Any
 
 import orjson
 
+from agents.dedup import meaning
 from agents.dedup.config import DedupConfig
 from agents.dedup.fingerprint import Fingerprint
 from agents.dedup.index import DedupStore, WindowIndex, bands, empty_meta
-from agents.dedup.names import event_concepts, index_keys
 from agents.dedup.records import (
     POSITION_KEY,
     features,
     hash_entries,
     item_key,
-    other_language,
-    record_fingerprint,
-    record_words,
 )
-from agents.dedup.verdict import compare, compare_facts
+from agents.dedup.search import CandidateSearch
 
 _HOUR = 3600.0
 
@@ -63,6 +60,7 @@ class Deduplicator:
         self._store = store
         self._config = config = config or DedupConfig()
         self._index = WindowIndex(store if index is None else index, config)
+        self._search = CandidateSearch(self._index, config, self._record)
 
     def rebuild_index(self) -> int:
         """Recreate the index, empty and separate, from the item records.
@@ -81,7 +79,8 @@ class Deduplicator:
             meta["lo"] = _later(meta["lo"], record.get("o"))
             hashes += [(q, content_hash, item_id) for content_hash, q in hash_entries(record)]
             if "g" in record:
-                self._index.add_to_buckets(item_id, self._index.read_buckets(record["g"]))
+                buckets = self._index.read_buckets(record["g"], record.get("vb"))
+                self._index.add_to_buckets(item_id, buckets)
                 self._index.add_to_cross_index(item_id, record)
         for _, content_hash, item_id in sorted(hashes):
             self._index.add_to_hash_list(content_hash, item_id)
@@ -173,11 +172,14 @@ class Deduplicator:
                 item_id, fingerprint, event_time, decision, source_offset, source_revision, [], None
             )
             return decision
-        buckets = self._index.read_buckets(bands(fingerprint, self._config))
-        match = self._nearest(item_id, fingerprint, event_time, buckets)
+        buckets = self._search.read_buckets(fingerprint)
+        match = self._search.by_words(item_id, fingerprint, event_time, buckets)
         method = "minhash-lsh"
         if match is None and self._config.searches_facts:
-            match, method = self._nearest_by_facts(item_id, fingerprint, event_time)
+            match, method = self._search.by_facts(item_id, fingerprint, event_time)
+        if match is None and self._config.embeds and fingerprint.meaning:
+            match = self._search.by_meaning(item_id, fingerprint, event_time, buckets)
+            method = "meaning"
         if match is None:
             decision = DedupDecision("new", item_id, None, None, None, 1)
         else:
@@ -208,7 +210,7 @@ class Deduplicator:
             return DedupDecision("duplicate", story, item_id, 1.0, "revision", revision, drop=True)
         self._index.remove_from_buckets(item_id, record)
         self._index.remove_from_cross_index(item_id, record)
-        buckets = self._index.read_buckets(bands(fingerprint, self._config))
+        buckets = self._search.read_buckets(fingerprint)
         decision = DedupDecision("update", story, item_id, None, "item_id", revision + 1)
         known = hash_entries(record)
         self._write_item(
@@ -248,82 +250,13 @@ class Deduplicator:
         if buckets is not None:
             record |= features(fp, with_neutral=self._config.searches_facts)
             record["g"] = bands(fp, self._config)
+            if self._config.embeds and fp.meaning:
+                record |= {"v": meaning.to_text(fp.meaning), "vb": meaning.bands(fp.meaning)}
             self._index.add_to_buckets(item_id, buckets)
             self._index.add_to_cross_index(item_id, record)
         self._store[item_key(item_id)] = orjson.dumps(record)
         self._index.add_to_time_index(item_id, hour, meta, new_item=decision.revision == 1)
         self._index.put("m", meta)
-
-    # Near-duplicate search ----------------------------------------------------------------
-
-    def _nearest(
-        self,
-        item_id: str,
-        fingerprint: Fingerprint,
-        event_time: float,
-        buckets: dict[str, list[str]],
-    ) -> tuple[str, float] | None:
-        """Best verified candidate from the LSH buckets, ties broken by earliest then id."""
-        best: tuple[float, float, str] | None = None
-        horizon = event_time - self._config.window_seconds
-        for candidate in self._index.candidates(buckets):
-            record = self._record(candidate)
-            if candidate == item_id or record is None or "w" not in record:
-                continue
-            words = record_words(record)
-            if record["t"] < horizon or self._below_threshold(fingerprint, words):
-                continue
-            if self._config.cross_language and other_language(fingerprint, record):
-                continue  # decided by `_nearest_by_facts` alone
-            is_duplicate, similarity = compare(
-                fingerprint, record_fingerprint(record, words), self._config
-            )
-            key = (-similarity, record["t"], candidate)
-            if is_duplicate and (best is None or key < best):
-                best = key
-        return None if best is None else (best[2], -best[0])
-
-    def _nearest_by_facts(
-        self, item_id: str, fingerprint: Fingerprint, event_time: float
-    ) -> tuple[tuple[str, float] | None, str]:
-        """Best candidate by `compare_facts` among the items that share most names with this
-        one, ties broken by earliest then id; with its method: "facts" in the same language,
-        "cross_language" in another (each search only when configured).
-
-        Only records with a language and neutral terms take part: those written before the
-        search was on, or without a known language, are skipped.
-        """
-        config = self._config
-        events = event_concepts(fingerprint)
-        if not fingerprint.language or len(events) < config.cross_language_min_events:
-            return None, "facts"  # compare_facts would reject every candidate
-        if not config.cross_language and config.fact_method(*[fingerprint.language] * 2) is None:
-            return None, "facts"  # German, with only the same-language search on
-        best: tuple[float, float, str, str] | None = None
-        horizon = event_time - config.window_seconds
-        hits = self._index.named_with(sorted(index_keys(fingerprint)))
-        ranked = sorted((-n, candidate) for candidate, n in hits.items() if candidate != item_id)
-        for _, candidate in ranked[: config.max_candidates]:
-            record = self._record(candidate)
-            if record is None or "x" not in record or record["t"] < horizon:
-                continue
-            method = config.fact_method(fingerprint.language, record.get("l"))
-            if method is None or events.isdisjoint(record["x"].split()):
-                continue  # no shared event concept: compare_facts would reject it
-            other = record_fingerprint(record, record_words(record))
-            is_duplicate, similarity = compare_facts(fingerprint, other, config)
-            key = (-similarity, record["t"], candidate, method)
-            if is_duplicate and (best is None or key < best):
-                best = key
-        if best is None:
-            return None, "facts"
-        return (best[2], -best[0]), best[3]
-
-    def _below_threshold(self, fingerprint: Fingerprint, words: frozenset[str]) -> bool:
-        """Cheap rejection on word overlap before the full comparison is built."""
-        shared = len(fingerprint.words & words)
-        union = len(fingerprint.words) + len(words) - shared
-        return shared < self._config.paraphrase_floor * union
 
     # Expiry -----------------------------------------------------------------------------------
 

@@ -94,7 +94,9 @@ class TagAgent:
         self.gaps = OffsetGaps()
         self.positions = positions
         # The fingerprints carry language-neutral terms when the dedup stage searches by facts.
-        self.neutral_terms = DedupConfig.from_settings(settings.worker).searches_facts
+        dedup_config = DedupConfig.from_settings(settings.worker)
+        self.neutral_terms = dedup_config.searches_facts
+        self.with_meaning = dedup_config.embeds
 
     def register(self, raw_topic: faust.TopicT) -> None:
         """Add the agent, its tail timer and its assignment handler to the app."""
@@ -176,6 +178,7 @@ class TagAgent:
                 received_at=utc_now_iso(),
                 languages=self.settings.worker.languages,
                 neutral=self.neutral_terms,
+                with_meaning=self.with_meaning,
             )
         except Exception as exc:  # a bug on one item must not stop the worker
             log.exception("tagging failed for item_id=%s", raw.item_id)

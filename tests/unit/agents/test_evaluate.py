@@ -83,8 +83,9 @@ SAME_EN = _side("en", "Parliament passes the energy law", "The vote took place o
         ([("p2", SAME_FR, OTHER_FR, True)], (0, 0, 1), (0, 0, 0), ("p2",)),
         # Identical text labelled distinct: a false positive.
         ([("p3", OTHER_FR, OTHER_FR, False)], (0, 1, 0), (0, 0, 0), ("p3",)),
-        # A translation goes to the cross-lingual group, never the same-language one.
-        ([("p4", SAME_FR, SAME_EN, True)], (0, 0, 0), (0, 0, 1), ("p4",)),
+        # A translation goes to the cross-lingual group, never the same-language one, and the
+        # default cross-language search finds it.
+        ([("p4", SAME_FR, SAME_EN, True)], (0, 0, 0), (1, 0, 0), ()),
     ],
 )
 def test_evaluate_dedup_counts_each_group(

@@ -87,10 +87,11 @@ def test_the_same_news_in_another_language_is_a_near_duplicate_with_the_option_o
     assert not decision.drop
 
 
-def test_the_option_is_off_by_default() -> None:
-    assert DedupConfig().cross_language is False
-    assert WorkerSettings().cross_language_duplicates is False
-    assert _decide_pair(DedupConfig(), FLOODS_FR, FLOODS_EN).status == "new"
+def test_the_option_is_on_by_default_and_can_be_turned_off() -> None:
+    assert DedupConfig().cross_language is True
+    assert WorkerSettings().cross_language_duplicates is True
+    assert _decide_pair(DedupConfig(), FLOODS_FR, FLOODS_EN).status == "near_duplicate"
+    assert _decide_pair(DedupConfig(cross_language=False), FLOODS_FR, FLOODS_EN).status == "new"
 
 
 def test_the_config_follows_the_worker_setting() -> None:
@@ -119,8 +120,10 @@ def test_no_hard_negative_is_a_duplicate(pair: dict[str, Any]) -> None:
 
 
 def test_cross_language_quality_on_the_labelled_sets() -> None:
+    # By facts and by meaning (the embedding): measured P 10/11, R 10/12; by facts alone the
+    # precision was 1.0 at R 8/12.
     written = evaluate_dedup(_pairs(CROSS_PAIRS), cross_language=True).cross_lingual
-    assert written.precision == 1.0 and written.recall >= 8 / 12
+    assert written.precision >= 10 / 11 and written.recall >= 10 / 12
     dev = evaluate_dedup(_pairs(DEV_PAIRS), cross_language=True).cross_lingual
     assert (dev.precision, dev.recall) == (1.0, 1.0)
 
@@ -189,7 +192,7 @@ def test_updates_and_expiry_leave_the_cross_language_index() -> None:
 def test_records_written_without_the_option_are_skipped() -> None:
     """Records from before the fact search (no language, no neutral terms) take no part."""
     store: dict[str, bytes] = {}
-    no_facts = DedupConfig(same_language_facts=False)
+    no_facts = DedupConfig(same_language_facts=False, cross_language=False)
     Deduplicator(store, no_facts, index={}).decide(
         item_id="old", fingerprint=_fp(FLOODS_FR), event_time=T0
     )
