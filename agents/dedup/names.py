@@ -2,7 +2,7 @@
 
 Names are matched across spelling variants by their first `NAME_PREFIX` letters (folded), so
 Zelensky/Zelenskyy and Hamburg/Hamburg-Wahl meet but Poutine/Putin do not by themselves: the
-fingerprint already carries the alias key of such names (agents/dedup/window/aliases.yaml: "putin").
+fingerprint already carries the alias key of such names (agents/dedup/aliases.yaml: "putin").
 """
 
 from __future__ import annotations
