@@ -17,7 +17,10 @@ from agents.dedup.names import event_concepts, index_keys
 from agents.dedup.records import other_language, record_fingerprint, record_words
 from agents.dedup.verdict import compare, compare_facts, compare_meaning
 
-Match = tuple[str, float]
+# A duplicate found: the earlier item's id, the similarity, the method that found it.
+Found = tuple[str, float, str]
+# A candidate judged: duplicate or not, similarity, method.
+Verdict = tuple[bool, float, str]
 
 
 class CandidateSearch:
@@ -39,33 +42,27 @@ class CandidateSearch:
         fingerprint: Fingerprint,
         event_time: float,
         buckets: dict[str, list[str]],
-    ) -> Match | None:
-        """Best verified candidate from the LSH buckets, ties broken by earliest then id."""
-        best: tuple[float, float, str] | None = None
-        horizon = event_time - self._config.window_seconds
-        for candidate in self._index.candidates(buckets):
-            record = self._read_record(candidate)
-            if candidate == item_id or record is None or "w" not in record:
-                continue
-            words = record_words(record)
-            if record["t"] < horizon or self._below_threshold(fingerprint, words):
-                continue
-            if self._config.cross_language and other_language(fingerprint, record):
-                continue  # decided by `by_facts` alone
-            is_duplicate, similarity = compare(
-                fingerprint, record_fingerprint(record, words), self._config
-            )
-            key = (-similarity, record["t"], candidate)
-            if is_duplicate and (best is None or key < best):
-                best = key
-        return None if best is None else (best[2], -best[0])
+    ) -> Found | None:
+        """Best verified candidate from the MinHash buckets (method "minhash-lsh")."""
 
-    def by_facts(
-        self, item_id: str, fingerprint: Fingerprint, event_time: float
-    ) -> tuple[Match | None, str]:
+        def judge(record: dict[str, Any]) -> Verdict | None:
+            if "w" not in record:
+                return None  # an exact duplicate: not indexed for near-duplicates
+            words = record_words(record)
+            if self._below_threshold(fingerprint, words):
+                return None
+            if self._config.cross_language and other_language(fingerprint, record):
+                return None  # decided by `by_facts` and `by_meaning` alone
+            other = record_fingerprint(record, words)
+            return *compare(fingerprint, other, self._config), "minhash-lsh"
+
+        candidates = self._index.candidates(buckets)
+        return self._best(item_id, candidates, event_time, judge)
+
+    def by_facts(self, item_id: str, fingerprint: Fingerprint, event_time: float) -> Found | None:
         """Best candidate by `compare_facts` among the items that share most names with this
-        one, ties broken by earliest then id; with its method: "facts" in the same language,
-        "cross_language" in another (each search only when configured).
+        one; method "facts" in the same language, "cross_language" in another (each search
+        only when configured).
 
         Only records with a language and neutral terms take part: those written before the
         search was on, or without a known language, are skipped.
@@ -73,28 +70,21 @@ class CandidateSearch:
         config = self._config
         events = event_concepts(fingerprint)
         if not fingerprint.language or len(events) < config.cross_language_min_events:
-            return None, "facts"  # compare_facts would reject every candidate
+            return None  # compare_facts would reject every candidate
         if not config.cross_language and config.fact_method(*[fingerprint.language] * 2) is None:
-            return None, "facts"  # German, with only the same-language search on
-        best: tuple[float, float, str, str] | None = None
-        horizon = event_time - config.window_seconds
+            return None  # German, with only the same-language search on
+
+        def judge(record: dict[str, Any]) -> Verdict | None:
+            method = config.fact_method(fingerprint.language, record.get("l"))
+            if "x" not in record or method is None or events.isdisjoint(record["x"].split()):
+                return None  # no shared event concept: compare_facts would reject it
+            other = record_fingerprint(record, record_words(record))
+            return *compare_facts(fingerprint, other, config), method
+
         hits = self._index.named_with(sorted(index_keys(fingerprint)))
         ranked = sorted((-n, candidate) for candidate, n in hits.items() if candidate != item_id)
-        for _, candidate in ranked[: config.max_candidates]:
-            record = self._read_record(candidate)
-            if record is None or "x" not in record or record["t"] < horizon:
-                continue
-            method = config.fact_method(fingerprint.language, record.get("l"))
-            if method is None or events.isdisjoint(record["x"].split()):
-                continue  # no shared event concept: compare_facts would reject it
-            other = record_fingerprint(record, record_words(record))
-            is_duplicate, similarity = compare_facts(fingerprint, other, config)
-            key = (-similarity, record["t"], candidate, method)
-            if is_duplicate and (best is None or key < best):
-                best = key
-        if best is None:
-            return None, "facts"
-        return (best[2], -best[0]), best[3]
+        candidates = [candidate for _, candidate in ranked[: config.max_candidates]]
+        return self._best(item_id, candidates, event_time, judge)
 
     def by_meaning(
         self,
@@ -102,23 +92,41 @@ class CandidateSearch:
         fingerprint: Fingerprint,
         event_time: float,
         buckets: dict[str, list[str]],
-    ) -> Match | None:
-        """Best candidate by `compare_meaning` among the items sharing a SimHash band of the
-        embedding, ties broken by earliest then id."""
-        best: tuple[float, float, str] | None = None
-        horizon = event_time - self._config.window_seconds
-        for candidate in self._index.meaning_candidates(buckets):
-            record = self._read_record(candidate)
-            if candidate == item_id or record is None or "v" not in record:
-                continue
-            if record["t"] < horizon:
-                continue
+    ) -> Found | None:
+        """Best candidate by `compare_meaning` among the items sharing most SimHash bands of
+        the embedding (method "meaning")."""
+
+        def judge(record: dict[str, Any]) -> Verdict | None:
+            if "v" not in record:
+                return None
             other = record_fingerprint(record, record_words(record))
-            is_duplicate, similarity = compare_meaning(fingerprint, other, self._config)
-            key = (-similarity, record["t"], candidate)
-            if is_duplicate and (best is None or key < best):
+            return *compare_meaning(fingerprint, other, self._config), "meaning"
+
+        candidates = self._index.meaning_candidates(buckets)
+        return self._best(item_id, candidates, event_time, judge)
+
+    def _best(
+        self,
+        item_id: str,
+        candidates: list[str],
+        event_time: float,
+        judge: Callable[[dict[str, Any]], Verdict | None],
+    ) -> Found | None:
+        """The candidate in the window that `judge` finds a duplicate with the highest
+        similarity, ties broken by earliest, then id."""
+        best: tuple[float, float, str, str] | None = None
+        horizon = event_time - self._config.window_seconds
+        for candidate in candidates:
+            record = self._read_record(candidate)
+            if candidate == item_id or record is None or record["t"] < horizon:
+                continue
+            verdict = judge(record)
+            if verdict is None or not verdict[0]:
+                continue
+            key = (-verdict[1], record["t"], candidate, verdict[2])
+            if best is None or key < best:
                 best = key
-        return None if best is None else (best[2], -best[0])
+        return None if best is None else (best[2], -best[0], best[3])
 
     def read_buckets(self, fingerprint: Fingerprint) -> dict[str, list[str]]:
         """The item's MinHash buckets, and its SimHash buckets with the meaning search."""

@@ -173,17 +173,15 @@ class Deduplicator:
             )
             return decision
         buckets = self._search.read_buckets(fingerprint)
-        match = self._search.by_words(item_id, fingerprint, event_time, buckets)
-        method = "minhash-lsh"
-        if match is None and self._config.searches_facts:
-            match, method = self._search.by_facts(item_id, fingerprint, event_time)
-        if match is None and self._config.embeds and fingerprint.meaning:
-            match = self._search.by_meaning(item_id, fingerprint, event_time, buckets)
-            method = "meaning"
-        if match is None:
+        found = self._search.by_words(item_id, fingerprint, event_time, buckets)
+        if found is None and self._config.searches_facts:
+            found = self._search.by_facts(item_id, fingerprint, event_time)
+        if found is None and self._config.embeds and fingerprint.meaning:
+            found = self._search.by_meaning(item_id, fingerprint, event_time, buckets)
+        if found is None:
             decision = DedupDecision("new", item_id, None, None, None, 1)
         else:
-            other_id, similarity = match
+            other_id, similarity, method = found
             story = self._story_of(other_id, default=other_id)
             decision = DedupDecision("near_duplicate", story, other_id, similarity, method, 1)
         self._write_item(

@@ -33,6 +33,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -49,7 +50,6 @@ from streams.demo.faults import (
 )
 from streams.demo.http import Representation, polite_response
 from streams.demo.render import (
-    FeedItem,
     FeedPage,
     render_atom,
     render_index_html,
@@ -92,14 +92,9 @@ class LiveBlogViews:
     def page(self, base_url: str, count: int, window: int) -> FeedPage:
         """The newest `window` of the first `count` updates as a feed page."""
         home = f"{base_url}/liveblog.html"
+        # A live-blog update's id is its anchor; in a feed it is the permalink.
         items = tuple(
-            FeedItem(
-                f"{home}#{update.id}",
-                update.title,
-                update.summary,
-                update.published,
-                update.modified,
-            )
+            replace(update, id=f"{home}#{update.id}")
             for update in latest_updates(self._blog, count, window)
         )
         start = datetime.fromtimestamp(self._started_at, UTC)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from streams.demo.render import FeedItem
 from streams.errors import TelexError
 
 SEED_RESOURCE = "seed_liveblog.json"
@@ -23,17 +24,6 @@ REVISIONS_RESOURCE = "seed_revisions.json"
 
 class DemoDataError(TelexError):
     """The demo seed or revision data is malformed or inconsistent."""
-
-
-@dataclass(frozen=True, slots=True)
-class BlogUpdate:
-    """One live-blog update; `modified` equals `published` unless it was revised."""
-
-    id: str
-    title: str
-    summary: str
-    published: datetime
-    modified: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +42,7 @@ class LiveBlog:
 
     title: str
     language: str
-    updates: tuple[BlogUpdate, ...]
+    updates: tuple[FeedItem, ...]
     revisions: tuple[Revision, ...]
 
     @property
@@ -82,9 +72,9 @@ def parse_liveblog(seed: Mapping[str, Any], revisions: Mapping[str, Any]) -> Liv
     return blog
 
 
-def _parse_update(raw: Mapping[str, Any]) -> BlogUpdate:
+def _parse_update(raw: Mapping[str, Any]) -> FeedItem:
     published = datetime.fromisoformat(raw["published"])
-    return BlogUpdate(str(raw["id"]), str(raw["title"]), str(raw["summary"]), published, published)
+    return FeedItem(str(raw["id"]), str(raw["title"]), str(raw["summary"]), published, published)
 
 
 def _parse_revision(raw: Mapping[str, Any]) -> Revision:
@@ -103,7 +93,7 @@ def _check_consistent(blog: LiveBlog) -> None:
             raise DemoDataError(f"revision of {revision.id!r} would precede its update")
 
 
-def update_at(blog: LiveBlog, position: int, published_count: int) -> BlogUpdate:
+def update_at(blog: LiveBlog, position: int, published_count: int) -> FeedItem:
     """The update at `position` of the endless replay once `published_count` are out."""
     cycle, index = divmod(position, len(blog.updates))
     update = _in_cycle(blog, blog.updates[index], cycle)
@@ -115,7 +105,7 @@ def update_at(blog: LiveBlog, position: int, published_count: int) -> BlogUpdate
     return update
 
 
-def _in_cycle(blog: LiveBlog, update: BlogUpdate, cycle: int) -> BlogUpdate:
+def _in_cycle(blog: LiveBlog, update: FeedItem, cycle: int) -> FeedItem:
     if cycle == 0:
         return update
     shift = blog.cycle_shift * cycle
@@ -127,7 +117,7 @@ def _in_cycle(blog: LiveBlog, update: BlogUpdate, cycle: int) -> BlogUpdate:
     )
 
 
-def latest_updates(blog: LiveBlog, published_count: int, window: int) -> Sequence[BlogUpdate]:
+def latest_updates(blog: LiveBlog, published_count: int, window: int) -> Sequence[FeedItem]:
     """The last `window` of the first `published_count` updates, newest first."""
     first = max(0, published_count - window)
     positions = range(published_count - 1, first - 1, -1)

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import faust
 import orjson
 import pytest
-from faust.topics import Topic
 from faust.types import AgentT
 
 import agents.tagging.agent as tag_module
 from agents.dedup.fingerprint import fingerprint, fingerprint_to_dict
 from agents.outputs import DLQ_ORIGINAL_LIMIT
-from agents.readback import InputMessage
 from agents.tagging.agent import MAX_RAW_MESSAGE_BYTES
 from agents.tagging.taxonomy import load_taxonomy
 from agents.worker import build_worker_app
@@ -29,8 +25,9 @@ from schemas.models import (
     decode_fingerprinted_item,
     encode,
 )
-from streams.settings import KafkaSettings, Settings
+from streams.settings import Settings
 from streams.topics import TopicNames
+from tests.unit.agents.agent_support import BrokerLog, Record, Sent
 
 PUT_TIMEOUT = 5.0  # seconds: a hung put fails its test (the first put loads lazy models)
 
@@ -49,64 +46,6 @@ ENGLISH = (
     "Local bakery wins regional bread award",
     "The family-run shop on Main Street was praised for its sourdough.",
 )
-
-
-@dataclass(frozen=True)
-class Sent:
-    """One message handed to the producer."""
-
-    topic: str
-    key: bytes | None
-    value: bytes
-
-
-@dataclass(frozen=True)
-class Record:
-    """A message as read back from the broker (agents.readback.InputMessage)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-@dataclass
-class BrokerLog:
-    """Stands in for the broker reads of agents.readback.read_back: the ranges asked for, and
-    the records handed out (a range with no record fails the test, it never waits)."""
-
-    records: dict[int, Record] = field(default_factory=dict)
-    asked: list[tuple[str, int, int, int]] = field(default_factory=list)
-
-    async def read_back(
-        self,
-        kafka: KafkaSettings,
-        topic: str,
-        partition: int,
-        start: int,
-        end: int,
-        handle: Callable[[InputMessage], Awaitable[None]],
-    ) -> None:
-        self.asked.append((topic, partition, start, end))
-        for offset in range(start, end):
-            await handle(self.records[offset])
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
-    """Every message the agents hand to the producer (agents.outputs.Outputs.produce), in order,
-    instead of sending it."""
-    messages: list[Sent] = []
-
-    async def publish_message(self: Topic, fut: Any, wait: bool = False) -> asyncio.Future[None]:
-        messages.append(Sent(self.get_topic_name(), fut.message.key, fut.message.value))
-        delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        delivery.set_result(None)
-        return delivery
-
-    monkeypatch.setattr(Topic, "publish_message", publish_message)
-    return messages
 
 
 @pytest.fixture(autouse=True)
