@@ -23,7 +23,7 @@ DIMENSIONS = 512
 # a text; longer text costs time and dilutes the headline.
 MAX_CHARS = 1000
 # Random hyperplanes for the LSH of vectors (SimHash): bands of bits, one bucket per band value.
-HYPERPLANE_BANDS = 16
+HYPERPLANE_BANDS = 24
 BITS_PER_BAND = 7
 _SCALE = 127.0
 _HYPERPLANES = (
