@@ -6,9 +6,11 @@
      ├── BrokerError        the local Kafka broker could not be fetched, started or reached
      ├── FeedError          one feed failed (fetch or parse); the poller counts it and carries on
      │    └── ParseError (streams.poll.formats.model) the body is not a supported feed format
-     ├── MessageError       one Kafka message is unusable (bad JSON, wrong schema): sent to the DLQ
+     ├── MessageError       one Kafka message or input line is unusable (bad JSON, wrong schema,
+     │                      `reason` says which): the agents send it to the DLQ, `telex enrich` stops
      ├── ForbiddenAddressError (streams.poll.netguard) a URL or redirect to a refused address
-     └── BodyTooLargeError, ContentEncodingError (streams.poll.content_encoding) unusable bodies
+     ├── BodyTooLargeError, ContentEncodingError (streams.poll.content_encoding) unusable bodies
+     └── DemoDataError, FaultRequestError (streams.demo) bad demo data, a bad fault request
 
 Errors of libraries below (aiohttp, aiokafka, pydantic) are translated once, where they are
 called, and carry the context a user needs (feed id, URL, topic, partition, offset).
