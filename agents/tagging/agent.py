@@ -172,7 +172,10 @@ class TagAgent:
         metrics.ITEMS_IN.labels(raw.feed_id).inc()
         started = time.perf_counter()
         try:
-            fingerprinted = tag_stage(
+            # In a thread: the stage takes a few ms (the embedding), and on the event loop it
+            # would hold back the fetcher and the dedup agent for as long.
+            fingerprinted = await asyncio.to_thread(
+                tag_stage,
                 raw,
                 self.taxonomy_holder.taxonomy,
                 received_at=utc_now_iso(),
