@@ -305,6 +305,12 @@ async def probe_bootstrap(kafka: KafkaSettings, timeout: float) -> list[Unreacha
     return failures
 
 
+async def check_bootstrap(kafka: KafkaSettings, timeout: float = PROBE_TIMEOUT) -> None:
+    """Raise BrokerError if no bootstrap server can ever answer (unknown host, TLS or
+    credentials refused); return when one answers or may answer later."""
+    _raise_if_final(kafka, await probe_bootstrap(kafka, timeout))
+
+
 async def with_broker(
     kafka: KafkaSettings,
     step: Callable[[], Awaitable[T]],
@@ -350,8 +356,7 @@ async def with_broker(
                     log.info("broker %s answered after %d attempts, %.1f s", kafka.bootstrap,
                              attempt, time.monotonic() - started)  # fmt: skip
                 return result
-        if all(failure.final for failure in failures):
-            raise BrokerError(_final_message(kafka, failures))
+        _raise_if_final(kafka, failures)
         delay = backoff.delay(attempt, rng)
         if timeout is not None:
             left = timeout - (time.monotonic() - started)
@@ -385,9 +390,11 @@ def _reasons(failures: list[Unreachable]) -> str:
     return "; ".join(f"{failure.server}: {failure.reason}" for failure in failures)
 
 
-def _final_message(kafka: KafkaSettings, failures: list[Unreachable]) -> str:
-    hint = failures[0].hint or _HINTS[kafka.security_protocol]
-    return (
-        f"cannot connect to Kafka at {kafka.bootstrap} over {kafka.security_protocol}: "
-        f"{_reasons(failures)}; {hint}"
-    )
+def _raise_if_final(kafka: KafkaSettings, failures: list[Unreachable]) -> None:
+    """BrokerError when every server failed in a way no wait can fix (none if one answered)."""
+    if failures and all(failure.final for failure in failures):
+        hint = failures[0].hint or _HINTS[kafka.security_protocol]
+        raise BrokerError(
+            f"cannot connect to Kafka at {kafka.bootstrap} over {kafka.security_protocol}: "
+            f"{_reasons(failures)}; {hint}"
+        )

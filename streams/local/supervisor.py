@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas.models import decode_enriched_item
 from streams.errors import MessageError
-from streams.kafka import client_options, started, with_broker
+from streams.kafka import check_bootstrap, client_options, started, with_broker
 from streams.local.broker import BrokerConfig, LocalBroker
 from streams.settings import Settings
 from streams.topics import TopicNames
@@ -29,7 +29,13 @@ DEMO_PORT = 8765
 def run_pipeline(
     settings: Settings, config_path: Path | None, *, workers: int, demo: bool, local_broker: bool
 ) -> None:
-    """Start broker (if local), demo feed, workers, poller; print enriched events until Ctrl-C."""
+    """Start broker (if local), demo feed, workers, poller; print enriched events until Ctrl-C.
+
+    The children wait for a broker that is down; one that can never answer (unknown host, TLS
+    refused) ends `telex run` before any child starts.
+    """
+    if not local_broker:
+        asyncio.run(check_bootstrap(settings.kafka))
     broker = _start_local_broker(settings) if local_broker else None
     children: list[subprocess.Popen[bytes]] = []
     try:
