@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
@@ -12,9 +13,33 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agents.readback import committed_offsets
 from streams import metrics
-from streams.kafka import broker_reachable
+from streams.health import start_health_server
+from streams.kafka import broker_reachable, with_broker
+from streams.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+async def once_broker_answers(
+    settings: Settings, web_port: int, step: Callable[[], Awaitable[T]], *, wait: float | None
+) -> T:
+    """`step()`, run once a broker answers (streams.kafka.with_broker), with /healthz (200),
+    /readyz (503) and /metrics served on the worker's web port meanwhile.
+
+    faust starts its web server only after its producer has connected: without these pages a
+    worker waiting for its broker would look dead to a liveness probe. They stop before faust
+    binds the same port.
+    """
+
+    async def not_ready() -> bool:
+        return False
+
+    runner = await start_health_server(settings.worker.web_host, web_port, "worker", not_ready)
+    try:
+        return await with_broker(settings.kafka, step, timeout=wait)
+    finally:
+        await runner.cleanup()
 
 
 def add_web_pages(app: faust.App, *, faust_metrics: bool) -> None:

@@ -89,12 +89,23 @@ def broker(ctx: click.Context, port: int, controller_port: int, stop: bool) -> N
         click.echo("broker stopped")
 
 
+def _wait_option(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        metavar="SECONDS",
+        help=f"How long to wait for the Kafka broker at start [default: {default}].",
+    )
+
+
 @cli.command()
 @click.option("--worker-id", default="worker-1", show_default=True, help="Unique per process.")
 @click.option("--web-port", type=int, help="Port of /metrics, /healthz, /readyz.")
+@_wait_option("as long as it takes")
 @click.pass_context
-def worker(ctx: click.Context, worker_id: str, web_port: int | None) -> None:
+def worker(ctx: click.Context, worker_id: str, web_port: int | None, wait: float | None) -> None:
     """Run a Faust worker: dedup, tagging, enrichment (join more to scale out)."""
+    from agents.health import once_broker_answers
     from agents.tagging.taxonomy import load_taxonomy
     from agents.worker import build_worker_app, raw_positions_changelog
     from streams.app import run_worker
@@ -102,32 +113,37 @@ def worker(ctx: click.Context, worker_id: str, web_port: int | None) -> None:
 
     settings = _settings(ctx)
     taxonomy = load_taxonomy(settings.worker.taxonomy_path)
-    asyncio.run(ensure_topics(settings, [topic.id for topic in taxonomy.topics]))
-    raw_partitions = asyncio.run(
-        align_partitions(
-            settings, TopicNames.from_settings(settings).raw, raw_positions_changelog(settings)
-        )
-    )
+    port = web_port if web_port is not None else settings.worker.web_port
+
+    async def prepare_topics() -> int:
+        await ensure_topics(settings, [topic.id for topic in taxonomy.topics])
+        raw = TopicNames.from_settings(settings).raw
+        return await align_partitions(settings, raw, raw_positions_changelog(settings))
+
+    raw_partitions = asyncio.run(once_broker_answers(settings, port, prepare_topics, wait=wait))
     app = build_worker_app(
         settings, worker_id=worker_id, web_port=web_port, raw_partitions=raw_partitions
     )
-    port = web_port if web_port is not None else settings.worker.web_port
     click.echo(f"worker {worker_id}: metrics at http://{settings.worker.web_host}:{port}/metrics")
     run_worker(app, settings.log.level)
 
 
+STATUS_WAIT = 10.0  # seconds `telex poll --status` waits for the broker unless --wait says
+
+
 @cli.command()
 @click.option("--status", is_flag=True, help="Print each feed's saved state and exit.")
+@_wait_option(f"as long as it takes; {STATUS_WAIT:g} with --status")
 @click.pass_context
-def poll(ctx: click.Context, status: bool) -> None:
+def poll(ctx: click.Context, status: bool, wait: float | None) -> None:
     """Run the feed poller alone (publishes raw items)."""
     from streams.poll.service import print_status, run_poller
 
     settings = _settings(ctx)
     if status:
-        asyncio.run(print_status(settings))
+        asyncio.run(print_status(settings, wait=STATUS_WAIT if wait is None else wait))
         return
-    asyncio.run(run_poller(settings))
+    asyncio.run(run_poller(settings, wait=wait))
 
 
 @cli.command()

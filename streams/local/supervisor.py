@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas.models import decode_enriched_item
 from streams.errors import MessageError
-from streams.kafka import client_options
+from streams.kafka import check_bootstrap, client_options, started, with_broker
 from streams.local.broker import BrokerConfig, LocalBroker
 from streams.settings import Settings
 from streams.topics import TopicNames
@@ -27,7 +29,13 @@ DEMO_PORT = 8765
 def run_pipeline(
     settings: Settings, config_path: Path | None, *, workers: int, demo: bool, local_broker: bool
 ) -> None:
-    """Start broker (if local), demo feed, workers, poller; print enriched events until Ctrl-C."""
+    """Start broker (if local), demo feed, workers, poller; print enriched events until Ctrl-C.
+
+    The children wait for a broker that is down; one that can never answer (unknown host, TLS
+    refused) ends `telex run` before any child starts.
+    """
+    if not local_broker:
+        asyncio.run(check_bootstrap(settings.kafka))
     broker = _start_local_broker(settings) if local_broker else None
     children: list[subprocess.Popen[bytes]] = []
     try:
@@ -92,20 +100,38 @@ async def _show_enriched(settings: Settings, children: list[subprocess.Popen[byt
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    consumer = AIOKafkaConsumer(
-        names.enriched, **client_options(settings.kafka), group_id=None, auto_offset_reset="latest"
-    )
-    await consumer.start()
+
+    def consumer() -> Awaitable[AIOKafkaConsumer]:
+        return started(AIOKafkaConsumer(names.enriched, **client_options(settings.kafka),
+                                        group_id=None, auto_offset_reset="latest"))  # fmt: skip
+
+    connecting = asyncio.ensure_future(with_broker(settings.kafka, consumer))
+    try:
+        while not stop.is_set() and not connecting.done():  # as long as the children wait
+            _check_children(children)
+            await asyncio.wait({connecting}, timeout=0.5)
+    finally:
+        if not connecting.done():
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
+    if connecting.cancelled():  # stopped while waiting for the broker
+        return
+    enriched = connecting.result()
     try:
         while not stop.is_set():
-            if any(child.poll() is not None for child in children):
-                raise click.ClickException("a child process exited; stopping everything")
-            batches = await consumer.getmany(timeout_ms=500)
+            _check_children(children)
+            batches = await enriched.getmany(timeout_ms=500)
             for records in batches.values():
                 for record in records:
                     click.echo(_one_line(record.value or b""))
     finally:
-        await consumer.stop()
+        await enriched.stop()
+
+
+def _check_children(children: list[subprocess.Popen[bytes]]) -> None:
+    if any(child.poll() is not None for child in children):
+        raise click.ClickException("a child process exited; stopping everything")
 
 
 def _one_line(value: bytes) -> str:

@@ -6,19 +6,21 @@ Everything here is I/O wiring; the decisions live in streams.poll.poller and the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import orjson
-from aiohttp import web
 from aiokafka import AIOKafkaProducer
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas.models import encode
 from streams import __version__, metrics
-from streams.kafka import broker_reachable, reliable_producer, start_client
+from streams.health import start_health_server
+from streams.kafka import broker_reachable, reliable_producer, started, with_broker
 from streams.poll.changes import detect_changes
 from streams.poll.fetch import Fetcher, FetchOutcome, FetchSettings, user_agent
 from streams.poll.parse import parse_feed
@@ -30,6 +32,7 @@ from streams.settings import PollerSettings, Settings
 from streams.topics import TopicNames, ensure_topics
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def fetch_settings(poller: PollerSettings, *, allow_private: bool | None = None) -> FetchSettings:
@@ -59,8 +62,11 @@ class KafkaReadiness:
         return self.producer is not None and await broker_reachable(self.producer.client)
 
 
-async def run_poller(settings: Settings) -> None:
-    """Poll until SIGINT/SIGTERM; serve /metrics, /healthz and /readyz meanwhile."""
+async def run_poller(settings: Settings, *, wait: float | None = None) -> None:
+    """Poll until SIGINT/SIGTERM; serve /metrics, /healthz and /readyz meanwhile.
+
+    Waits for the broker first (at most `wait` seconds if given), /readyz answering 503.
+    """
     if not settings.poller.feeds:
         log.warning("no feeds configured: add some under poller.feeds in the config file")
     stop = asyncio.Event()
@@ -69,11 +75,14 @@ async def run_poller(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     names = TopicNames.from_settings(settings)
     readiness = KafkaReadiness()
-    runner = await start_health_server(settings, readiness)
+    host, port = settings.metrics.host, settings.metrics.port
+    runner = await start_health_server(host, port, "poller", readiness.check)
     try:
-        await ensure_topics(settings)
-        producer = reliable_producer(settings.kafka)
-        await start_client(producer, settings.kafka)
+        producer = await _unless_stopped(
+            stop, with_broker(settings.kafka, lambda: _connect(settings), timeout=wait)
+        )
+        if producer is None:
+            return
         readiness.producer = producer
         metrics.READY.labels("poller").set(1)
         try:
@@ -101,38 +110,34 @@ async def run_poller(settings: Settings) -> None:
         await runner.cleanup()
 
 
-async def start_health_server(settings: Settings, readiness: KafkaReadiness) -> web.AppRunner:
-    """/metrics, /healthz (alive) and /readyz (a Kafka broker answers) for the poller."""
-
-    async def metrics_page(request: web.Request) -> web.Response:
-        body = generate_latest(metrics.REGISTRY)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    async def readyz(request: web.Request) -> web.Response:
-        ready = await readiness.check()
-        metrics.READY.labels("poller").set(1 if ready else 0)
-        return web.json_response({"ready": ready}, status=200 if ready else 503)
-
-    app = web.Application()
-    app.router.add_get("/metrics", metrics_page)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, settings.metrics.host, settings.metrics.port).start()
-    log.info("poller metrics at http://%s:%d/metrics", settings.metrics.host, settings.metrics.port)
-    return runner
-
-
-async def print_status(settings: Settings) -> None:
-    """Print every feed's saved state (backoff, failures, last outcome) as JSON lines."""
-    names = TopicNames.from_settings(settings)
+async def _connect(settings: Settings) -> AIOKafkaProducer:
+    """Create the missing topics and start the producer (a step of streams.kafka.with_broker)."""
     await ensure_topics(settings)
-    producer = reliable_producer(settings.kafka)
-    await producer.start()
+    return await started(reliable_producer(settings.kafka))
+
+
+async def _unless_stopped(stop: asyncio.Event, work: Awaitable[T]) -> T | None:
+    """`work`'s result, or None (`work` cancelled) if `stop` is set first."""
+    working = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({working, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not working.done():
+            working.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await working
+    return None if working.cancelled() else working.result()
+
+
+async def print_status(settings: Settings, *, wait: float) -> None:
+    """Print every feed's saved state (backoff, failures, last outcome) as JSON lines.
+
+    Waits at most `wait` seconds for the broker.
+    """
+    names = TopicNames.from_settings(settings)
+    producer = await with_broker(settings.kafka, lambda: _connect(settings), timeout=wait)
     try:
         states = await FeedStateStore(settings.kafka, names.feeds_state, producer).load_all()
     finally:

@@ -44,20 +44,26 @@ def settings_factory(kafka_bootstrap: str, tmp_path: Path) -> Any:
     """Settings on the test broker with a unique topic prefix, so tests never share topics."""
 
     def make(**overrides: Any) -> Settings:
-        prefix = f"t{uuid.uuid4().hex[:8]}"
-        base: dict[str, Any] = {
-            "kafka": {"bootstrap": kafka_bootstrap, "partitions": 4},
-            "topics": {"prefix": prefix},
-            "worker": {"app_id": f"telex-{prefix}", "store": "memory://",
-                       "data_dir": str(tmp_path / "worker"), "web_port": free_port()},
-            "metrics": {"port": free_port()},
-            "data_dir": str(tmp_path),
-        }  # fmt: skip
-        for key, value in overrides.items():
-            base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
-        return load_settings(None, **base)
+        return make_settings(kafka_bootstrap, tmp_path, **overrides)
 
     return make
+
+
+def make_settings(bootstrap: str, tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings on `bootstrap` (no broker needed yet): unique topic prefix, free ports, data
+    under `tmp_path`; `overrides` merge into each section."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    base: dict[str, Any] = {
+        "kafka": {"bootstrap": bootstrap, "partitions": 4},
+        "topics": {"prefix": prefix},
+        "worker": {"app_id": f"telex-{prefix}", "store": "memory://",
+                   "data_dir": str(tmp_path / "worker"), "web_port": free_port()},
+        "metrics": {"port": free_port()},
+        "data_dir": str(tmp_path),
+    }  # fmt: skip
+    for key, value in overrides.items():
+        base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
+    return load_settings(None, **base)
 
 
 async def consume(bootstrap: str, topic: str, *, count: int, timeout: float = 60.0) -> list[Any]:

@@ -10,8 +10,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas.models import RawItem, decode_enriched_item, encode
 from streams.errors import BrokerError
-from streams.kafka import client_options, reliable_producer, start_client
+from streams.kafka import client_options, reliable_producer, start_client, with_broker
 from streams.local.broker import BrokerConfig, LocalBroker, free_port
 from streams.local.broker_security import (
     ScramUser,
@@ -44,8 +45,9 @@ USER = "telex"
 
 @dataclass(frozen=True)
 class SecureBroker:
-    """The running test broker: its two secure addresses, the TLS files and the SCRAM password."""
+    """The running test broker: its three addresses, the TLS files and the SCRAM password."""
 
+    plaintext: str
     sasl_ssl: str
     mtls: str
     tls: TlsFiles
@@ -69,7 +71,9 @@ def secure_broker() -> Iterator[SecureBroker]:
         broker.start()
         asyncio.run(broker.wait_ready(timeout=120))
         sasl, mtls = (listener.bootstrap for listener in config.extra_listeners)
-        yield SecureBroker(sasl_ssl=sasl, mtls=mtls, tls=tls, password=password)
+        yield SecureBroker(
+            plaintext=base.bootstrap, sasl_ssl=sasl, mtls=mtls, tls=tls, password=password
+        )
     finally:
         broker.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -161,6 +165,63 @@ async def test_missing_client_certificate_is_refused(secure_broker: SecureBroker
     producer = reliable_producer(kafka)
     with pytest.raises(BrokerError, match=r"over SSL: .*closed.*ssl_certfile"):
         await start_client(producer, kafka)
+
+
+def _wrong_ca(broker: SecureBroker, tmp_path: Path) -> KafkaSettings:
+    other = generate_tls_files(tmp_path / "other-ca")
+    return mtls_settings(broker).model_copy(update={"ssl_cafile": other.ca_cert})
+
+
+def _tls_to_plaintext(broker: SecureBroker, tmp_path: Path) -> KafkaSettings:
+    return KafkaSettings(
+        bootstrap=broker.plaintext, security_protocol="SSL", ssl_cafile=broker.tls.ca_cert
+    )
+
+
+# What no wait can fix: the start of a broker wait ends at once with the cause in one line.
+CANNOT_WORK: dict[str, tuple[Callable[[SecureBroker, Path], KafkaSettings], str, str]] = {
+    "certificate from another CA": (_wrong_ca, "TLS handshake failed", "ssl_cafile"),
+    "no client certificate (mTLS)": (
+        lambda broker, _: mtls_settings(broker, with_client_cert=False),
+        "TLS handshake failed", "ssl_certfile",
+    ),
+    "TLS to the PLAINTEXT listener": (
+        _tls_to_plaintext, "it speaks Kafka without TLS", "PLAINTEXT or SASL_PLAINTEXT"
+    ),
+    "PLAINTEXT to a TLS listener": (
+        lambda broker, _: KafkaSettings(bootstrap=broker.mtls),
+        "it answered with TLS", "SSL or SASL_SSL",
+    ),
+    "wrong SCRAM password": (
+        lambda broker, _: sasl_settings(broker, "not-" + broker.password),
+        "credentials refused", "sasl_password",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CANNOT_WORK))
+async def test_broker_wait_ends_at_once_when_it_cannot_work(
+    secure_broker: SecureBroker, tmp_path: Path, case: str
+) -> None:
+    settings_of, reason, hint = CANNOT_WORK[case]
+    kafka = settings_of(secure_broker, tmp_path)
+    steps: list[str] = []
+
+    async def step() -> None:
+        steps.append("ran")
+
+    started = time.monotonic()
+    with pytest.raises(BrokerError) as raised:
+        await with_broker(kafka, step, timeout=60)
+    elapsed = time.monotonic() - started
+    message = str(raised.value)
+    print(f"{case}: {elapsed:.2f} s: {message}")
+    assert elapsed < 10, "a retry loop instead of an immediate end"
+    assert steps == []
+    assert "\n" not in message
+    assert message.startswith(f"cannot connect to Kafka at {kafka.bootstrap} over ")
+    assert reason in message and hint in message
+    assert secure_broker.password not in message
 
 
 async def test_sasl_settings_from_environment_never_show_the_password(

@@ -63,6 +63,7 @@ MAY_IMPORT = {
         "streams/metrics.py",
         "streams/kafka.py",
         "streams/topics.py",
+        "streams/health.py",
         "streams/__init__.py",
         "schemas",
     ),

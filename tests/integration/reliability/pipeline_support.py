@@ -16,7 +16,9 @@ from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from schemas.models import RawItem, decode_raw_item
+from schemas.models import RawItem, decode_enriched_item, decode_raw_item
+from streams.poll.parse import parse_feed
+from streams.topics import TopicNames
 
 from ..processes import stop_process
 
@@ -111,6 +113,29 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
 
 async def raw_items(bootstrap: str, topic: str) -> list[RawItem]:
     return [decode_raw_item(record.value) for record in await read_topic(bootstrap, topic)]
+
+
+async def listed_guids(url: str) -> set[str | None]:
+    """Guids (or links) of the entries a feed lists right now."""
+    status, body = await http_get(url)
+    assert status == 200, f"{url} answered {status}"
+    parsed = parse_feed(body, url=url, content_type=None, max_items=500)
+    return {entry.guid or entry.link for entry in parsed.entries}
+
+
+def guid_of(item: RawItem) -> str | None:
+    return item.guid or item.link
+
+
+async def everything_enriched(bootstrap: str, names: TopicNames, listed: set[str | None]) -> bool:
+    """Every listed entry is on the raw topic and every raw event on the enriched topic."""
+    raw = await raw_items(bootstrap, names.raw)
+    if not listed <= {guid_of(item) for item in raw}:
+        return False
+    enriched = await read_topic(bootstrap, names.enriched)
+    return {item.event_id for item in raw} <= {
+        decode_enriched_item(r.value).event_id for r in enriched
+    }
 
 
 def duplicate_count(items: Iterable[RawItem]) -> int:

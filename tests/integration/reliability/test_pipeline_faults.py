@@ -22,7 +22,6 @@ import pytest
 from schemas.models import RawItem, decode_enriched_item, decode_feed_state, decode_raw_item
 from streams.demo.server import DemoServer
 from streams.local.broker import BrokerConfig, LocalBroker, free_port
-from streams.poll.parse import parse_feed
 from streams.topics import TopicNames
 
 from ..conftest import consume
@@ -32,7 +31,10 @@ from .pipeline_support import (
     ManualClock,
     arm_fault,
     duplicate_count,
+    everything_enriched,
+    guid_of,
     http_get,
+    listed_guids,
     metric_samples,
     path_statuses,
     peak_rss_mib,
@@ -323,9 +325,9 @@ async def test_poller_killed_after_publishing_loses_nothing(
             await _kill_right_after_a_publish(config, log_path, clock, delay)
         started = time.monotonic()
         with telex_process(config, "poll", log=tmp_path / "poll-final.log") as poller:
-            listed = {feed_id: await _listed_guids(url) for feed_id, url in feeds.items()}
+            listed = {feed_id: await listed_guids(url) for feed_id, url in feeds.items()}
             recovered = await wait_for(
-                lambda: _all_emitted(bootstrap, names.raw, listed, _guid), timeout=40
+                lambda: _all_emitted(bootstrap, names.raw, listed, guid_of), timeout=40
             )
             recovery = None if recovered is None else time.monotonic() - started
             await asyncio.sleep(2)  # more polls: a settled poller re-emits nothing
@@ -333,7 +335,7 @@ async def test_poller_killed_after_publishing_loses_nothing(
             await stop_processes(poller)
         items = await raw_items(bootstrap, names.raw)
 
-    emitted = _by_feed(items, _guid)
+    emitted = _by_feed(items, guid_of)
     missing = sum(len(guids - emitted[feed_id]) for feed_id, guids in listed.items())
     duplicates = duplicate_count(items)
     copies = Counter((item.item_id, item.revision) for item in items)
@@ -387,18 +389,6 @@ async def _kill_right_after_a_publish(
 
 async def _logged(log_path: Path, text: str, times: int = 1) -> bool:
     return log_path.exists() and log_path.read_text(errors="replace").count(text) >= times
-
-
-async def _listed_guids(url: str) -> set[str | None]:
-    """Guids (or links) of the entries a feed lists right now."""
-    status, body = await http_get(url)
-    assert status == 200, f"{url} answered {status}"
-    parsed = parse_feed(body, url=url, content_type=None, max_items=500)
-    return {entry.guid or entry.link for entry in parsed.entries}
-
-
-def _guid(item: RawItem) -> str | None:
-    return item.guid or item.link
 
 
 def _title(item: RawItem) -> str | None:
@@ -472,10 +462,10 @@ async def _run_broker_restart(
             await broker.wait_ready(timeout=120)
             back = time.monotonic()
             clock.advance(BLOG_STEP)  # and one more once the broker is back
-            listed = await _listed_guids(feed_url)
+            listed = await listed_guids(feed_url)
             ready_again = await wait_for(lambda: _all_ready(ready_urls, 200), timeout=90)
             delivered = await wait_for(
-                lambda: _everything_enriched(bootstrap, names, listed), timeout=90
+                lambda: everything_enriched(bootstrap, names, listed), timeout=90
             )
             recovery = time.monotonic() - back
             alive = {"poller": poller.poll() is None, "worker": worker.poll() is None}
@@ -487,7 +477,7 @@ async def _run_broker_restart(
         }
 
     raw_ids = {item.event_id for item in raw}
-    missing_raw = len(listed - {_guid(item) for item in raw})
+    missing_raw = len(listed - {guid_of(item) for item in raw})
     missing = missing_raw + len(raw_ids - enriched)
     print(f"broker restart: outage {back - outage_started:.1f} s, readyz during {during}, "
           f"ready again after {ready_again} s, all delivered after {delivered} s, "
@@ -533,14 +523,3 @@ async def _watch_outage(
 
 async def _all_ready(ready_urls: dict[str, str], status: int) -> bool:
     return all([(await http_get(url))[0] == status for url in ready_urls.values()])
-
-
-async def _everything_enriched(bootstrap: str, names: TopicNames, listed: set[str | None]) -> bool:
-    """Every listed entry is on the raw topic and every raw event on the enriched topic."""
-    raw = await raw_items(bootstrap, names.raw)
-    if not listed <= {_guid(item) for item in raw}:
-        return False
-    enriched = await read_topic(bootstrap, names.enriched)
-    return {item.event_id for item in raw} <= {
-        decode_enriched_item(r.value).event_id for r in enriched
-    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 from schemas.models import validate
 from streams.cli import cli, main
+from streams.local.broker import free_port
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "offline"
 FULL = FIXTURES / "full_items.jsonl"  # the seed live blog with ids, dates and links
@@ -148,3 +150,23 @@ def test_environment_config_file_is_used(monkeypatch: pytest.MonkeyPatch, tmp_pa
     statuses = [orjson.loads(line)["dedup"]["status"] for line in outcome.stdout.splitlines()]
     assert len(statuses) == len(FULL.read_bytes().splitlines()) - 1
     assert "near_duplicate" not in statuses
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["poll", "--status", "--wait", "0.5"], ["worker", "--wait", "0.5"], ["poll", "--wait", "0.5"]],
+)
+def test_no_broker_within_wait_is_one_line(monkeypatch: pytest.MonkeyPatch, args: list[str],
+                                           tmp_path: Path) -> None:  # fmt: skip
+    closed = f"127.0.0.1:{free_port()}"
+    for name, value in {"TELEX_DATA_DIR": str(tmp_path), "TELEX_METRICS_PORT": str(free_port()),
+                        "TELEX_WORKER_WEB_PORT": str(free_port())}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    started = time.monotonic()
+    outcome = _main(["--bootstrap", closed, *args])
+    assert time.monotonic() - started < 10
+    assert outcome.code == 1
+    assert "Traceback" not in outcome.stderr
+    last = outcome.stderr.splitlines()[-1]
+    assert last.startswith(f"telex: error: no Kafka broker answered at {closed} within 0.5 s")
+    assert f"broker {closed} not reachable yet (attempt 1, next try in" in outcome.stderr
