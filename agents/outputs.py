@@ -27,7 +27,13 @@ from streams.topics import TopicNames
 
 log = logging.getLogger(__name__)
 
+# A dead letter must fit Kafka's default message limit (message.max.bytes, 1 MiB), yet it
+# carries the original in base64 (4/3 of its size) besides the error, the key and the JSON.
+# So the original is kept up to 256 KiB (341 KiB of base64) and the error text, which can
+# quote the message (schema errors name its unknown keys), up to 4,096 characters: a record
+# stays under 400 KiB besides the key. docs/events.md and schemas/dlq.v1.json say the same.
 DLQ_ORIGINAL_LIMIT = 256 * 1024
+DLQ_ERROR_LIMIT = 4096
 
 
 class Outputs:
@@ -65,20 +71,7 @@ class Outputs:
 
     async def dead_letter(self, message: InputMessage, reason: str, error: str) -> None:
         """Send a message that cannot be processed to the DLQ, with why and where it was."""
-        value = message.value or b""
-        letter = DeadLetter(
-            reason=reason,
-            error=error,
-            source=MessageSource(
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                key_base64=base64.b64encode(message.key).decode() if message.key else None,
-            ),
-            original_base64=base64.b64encode(value[:DLQ_ORIGINAL_LIMIT]).decode(),
-            original_size=len(value),
-            failed_at=utc_now_iso(),
-        )
+        letter = dead_letter_record(message, reason, error, failed_at=utc_now_iso())
         await self.produce(self.dlq, message.key, encode(letter))
         metrics.DLQ_MESSAGES.labels(reason).inc()
         log.warning(
@@ -104,6 +97,26 @@ class Outputs:
             topic = self.app.topic(self.names.tag(slug), key_type=bytes, value_type=bytes)
             self._tag_topics[slug] = topic
         return self._tag_topics[slug]
+
+
+def dead_letter_record(
+    message: InputMessage, reason: str, error: str, *, failed_at: str
+) -> DeadLetter:
+    """The DLQ record of a message: why, where it was, and its bytes, capped to fit Kafka."""
+    value = message.value or b""
+    return DeadLetter(
+        reason=reason,
+        error=error[:DLQ_ERROR_LIMIT],
+        source=MessageSource(
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key_base64=base64.b64encode(message.key).decode() if message.key else None,
+        ),
+        original_base64=base64.b64encode(value[:DLQ_ORIGINAL_LIMIT]).decode(),
+        original_size=len(value),
+        failed_at=failed_at,
+    )
 
 
 def _observe_latency(event: EnrichedItem) -> None:

@@ -3,10 +3,13 @@
 Names are matched across spelling variants by their first `NAME_PREFIX` letters (folded), so
 Zelensky/Zelenskyy and Hamburg/Hamburg-Wahl meet but Poutine/Putin do not by themselves: the
 fingerprint already carries the alias key of such names (agents/dedup/aliases.yaml: "putin").
+A prefix never joins two entities of the alias table, though: Austria/Australia,
+Algeria/Algiers and Schweden/Schweiz share five letters and stay apart (`entity_of`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 
 from agents.dedup.facts import is_calendar_word
@@ -14,6 +17,40 @@ from agents.dedup.fingerprint import STEM_LENGTH, Fingerprint
 from agents.dedup.lexicon import ALIAS_KEYS, ALIASES, event_term
 
 NAME_PREFIX = 5
+# What `entity_of` answers for a prefix with which names of two entities of the table begin.
+SHARED_PREFIX = "?"
+
+
+def _table_entities() -> dict[str, str]:
+    """Every name of the alias table -> its entity: variants to their key, and capitals with
+    no variants to themselves ("tunis" is no spelling of "tunisia")."""
+    return {**{capital: capital for capital in ALIASES.capitals}, **ALIASES.names}
+
+
+def _prefix_owners(entities: dict[str, str]) -> dict[str, str]:
+    """First `NAME_PREFIX` letters -> the one entity whose names begin so, or SHARED_PREFIX."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for name, entity in entities.items():
+        if len(name) >= NAME_PREFIX:
+            owners[name[:NAME_PREFIX]].add(entity)
+    return {prefix: min(e) if len(e) == 1 else SHARED_PREFIX for prefix, e in owners.items()}
+
+
+_ENTITIES = _table_entities()
+_PREFIX_OWNERS = _prefix_owners(_ENTITIES)
+
+
+def entity_of(name: str) -> str | None:
+    """The alias-table entity a folded name stands for: its own when the table lists it, else
+    the one whose names begin like it (an inflection the table lacks: "ukrainerin"), or
+    SHARED_PREFIX when names of two entities do ("australierin"); None for other names."""
+    return _ENTITIES.get(name) or _PREFIX_OWNERS.get(name[:NAME_PREFIX])
+
+
+def named_apart(a: str, b: str) -> bool:
+    """True when the alias table tells two names apart: they stand for two of its entities."""
+    entity_a, entity_b = entity_of(a), entity_of(b)
+    return entity_a is not None and entity_b is not None and entity_a != entity_b
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -23,11 +60,16 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def mentions(name: str, terms: Iterable[str]) -> bool:
-    """True when `name` is one of `terms`, or both are long enough and share a prefix."""
+    """True when `name` is one of `terms`, or both are long enough and share a prefix and the
+    alias table does not tell them apart."""
     if len(name) < NAME_PREFIX:
         return name in terms
     prefix = name[:NAME_PREFIX]
-    return any(term[:NAME_PREFIX] == prefix for term in terms if len(term) >= NAME_PREFIX)
+    return any(
+        term[:NAME_PREFIX] == prefix and not named_apart(name, term)
+        for term in terms
+        if len(term) >= NAME_PREFIX
+    )
 
 
 def unmentioned_title_names(item: Fingerprint, other: Fingerprint) -> frozenset[str]:
@@ -138,11 +180,17 @@ def index_keys(fp: Fingerprint) -> frozenset[str]:
 
 def same_name(a: str, b: str) -> bool:
     """Two name keys name the same: equal, or one is the other plus an inflection of at most two
-    letters ("macron"/"macrons", "scholz"/"scholzs") and the shorter has 4 letters or more."""
+    letters ("macron"/"macrons", "scholz"/"scholzs") and the shorter has 4 letters or more, unless
+    the alias table tells them apart ("tunis"/"tunisia")."""
     if a == b:
         return True
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    return len(short) >= 4 and len(long_) - len(short) <= 2 and long_.startswith(short)
+    return (
+        len(short) >= 4
+        and len(long_) - len(short) <= 2
+        and long_.startswith(short)
+        and not named_apart(a, b)
+    )
 
 
 def shared_name_keys(a: frozenset[str], b: frozenset[str]) -> int:

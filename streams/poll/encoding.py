@@ -1,7 +1,10 @@
-"""Turn feed bodies into Unicode: BOM, HTTP charset, XML/HTML declaration, mislabel repair.
+"""Turn feed bodies into Unicode: BOM, byte pattern, HTTP charset, declaration, mislabel repair.
 
 Precedence follows RFC 7303 §3 (BOM, then the HTTP charset, then the in-document
 declaration), with the WHATWG rule that ISO-8859-1 and US-ASCII labels mean windows-1252.
+Labels are checked against the bytes first: without a BOM, the NULs of the first four bytes
+tell UTF-16/32 from ASCII-compatible text (XML 1.0 Appendix F.1), and a label of the other
+kind is ignored, as WHATWG reads a `<meta charset=utf-16>` as UTF-8.
 Decoding never raises: undecodable bytes become U+FFFD as a last resort.
 """
 
@@ -23,6 +26,14 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I
 # WHATWG Encoding Standard: these labels are decoded as windows-1252 by browsers.
 _WINDOWS_1252_ALIASES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"}
 _SNIFF_BYTES = 2048
+# XML 1.0 Appendix F.1: where the NULs fall in the first four bytes of '<?xm' (or any ASCII).
+_WIDE_BY_NULS: dict[tuple[bool, ...], str] = {
+    (True, True, True, False): "utf-32-be",
+    (False, True, True, True): "utf-32-le",
+    (True, False, True, False): "utf-16-be",
+    (False, True, False, True): "utf-16-le",
+}
+_WIDE_CODECS = ("utf-16", "utf-32")
 _CP1252_FALLBACK = "telex-utf8-cp1252-fallback"
 
 
@@ -40,6 +51,11 @@ def sniff_bom(body: bytes) -> tuple[str, int] | None:
         if body.startswith(bom):
             return name, len(bom)
     return None
+
+
+def sniff_wide(body: bytes) -> str | None:
+    """The UTF-16/32 codec the NULs of the first four bytes show, None for 8-bit text."""
+    return _WIDE_BY_NULS.get(tuple(byte == 0 for byte in body[:4]))
 
 
 def declared_in_document(body: bytes) -> str | None:
@@ -68,9 +84,14 @@ def decode_body(body: bytes, content_type: str | None = None) -> str:
     if bom is not None:
         name, length = bom
         return body[length:].decode(name, errors="replace")
-    declared = normalise_label(charset_from_content_type(content_type))
-    declared = declared or normalise_label(declared_in_document(body))
-    return _decode_declared(body, declared or "utf-8")
+    wide = sniff_wide(body)
+    if wide is not None:
+        return _decode_single(body, wide)
+    labels = (charset_from_content_type(content_type), declared_in_document(body))
+    declared = (normalise_label(label) for label in labels)
+    # The bytes are 8-bit text here, so a UTF-16/32 label is wrong whatever it says.
+    fitting = (codec for codec in declared if codec and not codec.startswith(_WIDE_CODECS))
+    return _decode_declared(body, next(fitting, "utf-8"))
 
 
 def _decode_declared(body: bytes, declared: str) -> str:

@@ -21,9 +21,16 @@ from streams.poll.formats.xmlfeed import parse_with_feedparser
 __all__ = ["ParseError", "ParsedEntry", "ParsedFeed", "parse_feed"]
 
 _SNIFF_CHARS = 4096
+_FEED_ROOTS = {"rss", "feed", "RDF", "channel"}
 _FEED_ROOT = re.compile(r"<(?:[\w-]+:)?(?:rss|feed|RDF|channel)\b")
 _HTML_ROOT = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# What may stand before the root element (XML 1.0 §2.8 prolog): space, the declaration and
+# other processing instructions, comments, a doctype with or without an internal subset.
+_PROLOG_PART = re.compile(
+    r"\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>", re.DOTALL | re.IGNORECASE
+)
+_START_TAG = re.compile(r"<([A-Za-z_][\w.:-]*)")
 
 
 def parse_feed(
@@ -49,11 +56,24 @@ def parse_feed(
 
 
 def _looks_like_html(head: str) -> bool:
+    """An HTML page, unless the root element is a feed's: a doctype alone does not decide
+    (some Atom feeds carry a stray `<!DOCTYPE html>`); without a root, the first marker does."""
+    if _root_element(head) in _FEED_ROOTS:
+        return False
     html_root = _HTML_ROOT.search(head)
     if html_root is None:
         return False
     feed_root = _FEED_ROOT.search(head)
     return feed_root is None or html_root.start() < feed_root.start()
+
+
+def _root_element(head: str) -> str | None:
+    """The local name of the first element after the prolog, if the head shows one."""
+    position = 0
+    while (part := _PROLOG_PART.match(head, position)) is not None:
+        position = part.end()
+    tag = _START_TAG.match(head, position)
+    return tag.group(1).rpartition(":")[2] if tag else None
 
 
 def _parse_html_page(text: str, *, url: str, max_items: int) -> ParsedFeed:

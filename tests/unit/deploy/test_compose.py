@@ -197,3 +197,13 @@ def test_image_installs_pinned_dependencies_before_the_project() -> None:
     pinned = next(i for i, run in enumerate(runs) if "requirements.lock" in run)
     project = next(i for i, run in enumerate(runs) if "--no-deps ." in run)
     assert pinned < project
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in TELEX_SERVICES if SERVICES[n]["command"][1] == "worker"]
+)
+def test_workers_tag_with_the_taxonomy_the_package_ships(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No taxonomy_path: the image's agents/tagging/taxonomy.yaml, never a copy under deploy/.
+    assert _compose_settings(SERVICES[name], monkeypatch).worker.taxonomy_path is None

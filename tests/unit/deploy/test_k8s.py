@@ -12,10 +12,15 @@ import click
 import pytest
 import yaml
 
-from agents.tagging.taxonomy import load_taxonomy
+from agents.tagging.taxonomy import DEFAULT_TAXONOMY_PATH, load_taxonomy
 from streams.settings import Settings, load_settings
 
-K8S = Path(__file__).resolve().parents[3] / "deploy" / "k8s"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+K8S = REPO_ROOT / "deploy" / "k8s"
+# Data files the package loads itself; deploy/ must point at them, never hold a copy.
+PACKAGE_DATA = sorted((REPO_ROOT / "agents").rglob("*.yaml")) + sorted(
+    (REPO_ROOT / "schemas").glob("*.*json")
+)
 KUSTOMIZATION = yaml.safe_load((K8S / "kustomization.yaml").read_text())
 ALERT_JOBS = {"telex-poller", "telex-worker"}
 
@@ -81,16 +86,43 @@ def test_every_listed_file_exists_and_parses() -> None:
     assert {d["kind"] for d in DOCUMENTS} >= {"Deployment", "StatefulSet", "Service", "PodMonitor"}
 
 
-def test_kustomize_builds() -> None:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl not installed: `kubectl kustomize deploy/k8s` not run")
+@pytest.fixture(scope="module")
+def built() -> list[dict[str, Any]]:
+    """The manifests `make k8s` prints (kustomize, allowed to read the package's files)."""
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl not installed: `make k8s` (kubectl kustomize) not run")
     done = subprocess.run(
-        [kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=60, check=False
-    )
+        ["make", "-s", "-C", str(REPO_ROOT), "k8s"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    kinds = {doc["kind"] for doc in yaml.safe_load_all(done.stdout) if doc}
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def test_kustomize_builds(built: list[dict[str, Any]]) -> None:
+    kinds = {doc["kind"] for doc in built}
     assert {"ConfigMap", "StatefulSet", "Deployment", "PodMonitor"} <= kinds
+
+
+def test_taxonomy_config_map_is_the_file_the_package_loads(built: list[dict[str, Any]]) -> None:
+    (config_map,) = [
+        doc for doc in built
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == "telex-taxonomy"
+    ]  # fmt: skip
+    shipped = config_map["data"]["taxonomy.yaml"]
+    assert shipped == DEFAULT_TAXONOMY_PATH.read_text(encoding="utf-8")
+
+
+def test_taxonomy_generator_reads_the_package_file() -> None:
+    source = _generated_file("telex-taxonomy", "taxonomy.yaml")
+    assert source.resolve() == DEFAULT_TAXONOMY_PATH.resolve()
+    assert load_taxonomy(source).version == load_taxonomy().version
+
+
+def test_no_package_data_file_is_copied_into_deploy() -> None:
+    names = {path.name for path in PACKAGE_DATA}
+    copies = [path for path in (REPO_ROOT / "deploy").rglob("*") if path.name in names]
+    assert copies == []
 
 
 @pytest.mark.parametrize("workload", sorted(WORKLOADS))

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
+from itertools import combinations
 from unittest.mock import patch
+
+import pytest
 
 from agents.dedup.fingerprint import Fingerprint, fingerprint
 from agents.dedup.lexicon import ALIASES
 from agents.dedup.names import (
+    NAME_PREFIX,
+    SHARED_PREFIX,
     alias_keys,
+    entity_of,
+    mentions,
+    same_name,
     shared_names,
+    unmentioned_across,
     unmentioned_entities,
     unmentioned_title_names,
 )
@@ -142,3 +152,93 @@ def test_a_template_with_another_capital_stays_other_news() -> None:
 
     assert compare(visit("Paris"), visit("Berlin"))[0] is False
     assert compare(visit("Paris"), visit("Rome"))[0] is False
+
+
+def _entities() -> dict[str, str]:
+    """Every name of the alias table (each en/fr/de variant, demonyms with their endings,
+    capitals without variants) -> the entity it names."""
+    entities = dict(ALIASES.names)
+    entities.update({name: name for name in ALIASES.capitals if name not in entities})
+    return entities
+
+
+def test_no_two_entities_of_the_alias_table_collide() -> None:
+    """Every pair of the table's names (its en, fr and de variants, demonyms with the endings the
+    loader adds, seats of power, capitals): no name of one entity mentions a name of another,
+    and no two entities' keys are taken for one name across languages."""
+    entities = _entities()
+    by_prefix: dict[str, list[str]] = defaultdict(list)
+    for name in entities:  # mentions() can only match names that share their prefix
+        by_prefix[name[:NAME_PREFIX]].append(name)
+    mixed = {
+        (entities[a], entities[b])
+        for names in by_prefix.values()
+        for a in names
+        for b in names
+        if entities[a] != entities[b] and mentions(a, {b})
+    }
+    assert mixed == set()
+    keys = sorted(set(entities.values()))
+    assert [(a, b) for a, b in combinations(keys, 2) if same_name(a, b)] == []
+
+
+# Names of two entities of the alias table that share their first NAME_PREFIX letters.
+TWO_PLACES = [
+    ("Austria", "Australia", "en"),
+    ("Austrian", "Australian", "en"),
+    ("Autriche", "Australie", "fr"),
+    ("Schweden", "Schweiz", "de"),
+]
+COUNTRY_AND_CAPITAL = [
+    ("Algeria", "Algiers", "en"),
+    ("Algérie", "Alger", "fr"),
+    ("Tunisie", "Tunis", "fr"),
+    ("Brasilien", "Brasília", "de"),
+]
+
+
+def _flood(place: str, lang: str) -> Fingerprint:
+    return fingerprint(title=f"Floods in {place}", summary="", language=lang)
+
+
+@pytest.mark.parametrize(("one", "other", "lang"), TWO_PLACES + COUNTRY_AND_CAPITAL)
+def test_a_title_name_is_not_mentioned_by_another_entity_sharing_its_prefix(
+    one: str, other: str, lang: str
+) -> None:
+    # Titles never fold a capital into its country (Kyiv / Ukraine above), nor a prefix two.
+    assert unmentioned_title_names(_flood(one, lang), _flood(other, lang)) != frozenset()
+    assert unmentioned_across(_flood(one, lang), _flood(other, lang)) != frozenset()
+
+
+@pytest.mark.parametrize(("one", "other", "lang"), TWO_PLACES)
+def test_the_template_guard_tells_two_places_sharing_a_prefix_apart(
+    one: str, other: str, lang: str
+) -> None:
+    # (It takes a country and its capital for one place on purpose: news name a government by
+    # either.)
+    assert unmentioned_entities(_flood(one, lang), _flood(other, lang)) != frozenset()
+    assert shared_names(_flood(one, lang), _flood(other, lang)) == 1  # "Floods" only
+
+
+def test_a_visit_to_austria_is_no_duplicate_of_a_visit_to_australia() -> None:
+    def visit(place: str) -> Fingerprint:
+        return _en(
+            f"Chancellor visits {place}",
+            f"The chancellor arrived in {place} on Monday for talks on energy and trade.",
+        )
+
+    assert compare(visit("Austria"), visit("Australia"))[0] is False
+    assert compare(visit("Austria"), visit("Austria"))[0] is True
+
+
+def test_an_inflection_the_table_lacks_still_mentions_its_entity() -> None:
+    ukraine = _de("Hilfe für die Ukraine", "")
+    refugee = _de("Hilfe", "Eine Ukrainerin erzählt von der Flucht.")
+    assert unmentioned_title_names(ukraine, refugee) == frozenset()
+
+
+def test_a_prefix_two_entities_share_meets_neither() -> None:
+    assert entity_of("australierin") == SHARED_PREFIX
+    assert not mentions("australierin", {"austria"})
+    assert not mentions("australierin", {"australien"})
+    assert mentions("australierin", {"australierinnen"})

@@ -436,3 +436,37 @@ def test_diplomacy_needs_an_act_and_an_international_dimension(
 ) -> None:
     """Probe items written for the restructured diplomacy rule (not a labelled set)."""
     assert _topics(load_taxonomy(), title, summary, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang", "expected"),
+    [
+        # Two states exchanging ratification instruments or documents is diplomacy (data
+        # README), even when the summary says so and nothing else between them does (seed-04).
+        ("Le traité fiscal entre le Japon et le Vietnam entre en vigueur",
+         "Les deux pays ont échangé les documents de ratification à Hanoï.", "fr",
+         {"diplomacy"}),
+        ("Le traité fiscal entre le Japon et le Vietnam entre en vigueur",
+         "Il s’applique depuis l’échange des instruments de ratification lundi.", "fr",
+         {"diplomacy"}),
+        ("Steuerabkommen zwischen Japan und Vietnam tritt in Kraft",
+         "Beide Länder tauschten in Hanoi die Ratifikationsurkunden aus.", "de", {"diplomacy"}),
+        ("Steuerabkommen zwischen Japan und Vietnam tritt in Kraft",
+         "Die Ratifizierungsdokumente wurden am Montag in Hanoi ausgetauscht.", "de",
+         {"diplomacy"}),
+        ("Japan-Vietnam tax treaty enters into force",
+         "The two countries exchanged instruments of ratification in Hanoi.", "en",
+         {"diplomacy"}),
+        ("Japan-Vietnam tax treaty enters into force",
+         "Ratification documents were exchanged in Hanoi on Monday.", "en", {"diplomacy"}),
+        # ... but one state's parliament ratifying, or states exchanging something else, is not.
+        ("Le Parlement japonais ratifie le traité fiscal avec le Vietnam",
+         "Les députés ont approuvé le texte par 300 voix contre 12.", "fr", set()),
+        ("Japan and Vietnam exchange students under a new programme",
+         "Universities in Tokyo and Hanoi will host 500 students each year.", "en", set()),
+    ],
+)  # fmt: skip
+def test_exchanging_ratification_instruments_between_states_is_diplomacy(
+    title: str, summary: str, lang: str, expected: set[str]
+) -> None:
+    assert _topics(load_taxonomy(), title, summary, lang) == expected

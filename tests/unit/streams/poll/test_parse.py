@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from streams.poll.encoding import decode_body
@@ -112,6 +114,83 @@ def test_atom_entries() -> None:
 def test_non_utf8_bodies_decode_to_correct_unicode(name: str, titles: list[str]) -> None:
     feed = parse_fixture(name, "https://x.example/", content_type="application/rss+xml")
     assert [entry.title for entry in feed.entries] == titles
+
+
+# Feeds whose labels (XML declaration, BOM, HTTP charset, doctype) disagree with their bytes
+# or root element: (fixture, Content-Type it is served with, titles it holds).
+MISLABELLED = [
+    # Declaration says utf-16, bytes are UTF-8 (odd length: stock feedparser falls back to UTF-8).
+    ("rss20_declared_utf16_bytes_utf8.xml", None,
+     ["Bretagne : la pêche côtière obtient un délai pour ses quotas de sole",
+      "Lyon : le musée des Confluences prolonge l’exposition « Océans »"]),
+    ("rss20_declared_utf16_bytes_utf8.xml", "application/rss+xml",
+     ["Bretagne : la pêche côtière obtient un délai pour ses quotas de sole",
+      "Lyon : le musée des Confluences prolonge l’exposition « Océans »"]),
+    # An Atom feed with a stray <!DOCTYPE html> after its declaration.
+    ("atom_stray_html_doctype.xml", "application/atom+xml",
+     ["Mülheimer Brücke: Sperrung für Lkw über 7,5 Tonnen verlängert",
+      "Weihnachtsmarkt am Dom öffnet früher"]),
+    # BOM against declaration: the BOM wins.
+    ("rss20_bom_utf8_declared_latin1.xml", None,
+     ["Ferry fares to rise by €2 from January, operator says",
+      "Café on the quay wins the county’s “best breakfast” award"]),
+    ("atom_bom_utf16le_declared_utf8.xml", "application/atom+xml; charset=utf-8",
+     ["Val-d’Isère : 40 cm de poudreuse avant l’ouverture du domaine"]),
+    # HTTP charset against declaration and bytes.
+    ("rss20_utf8_served_as_utf16.xml", "application/rss+xml; charset=utf-16",
+     ["Großglockner-Hochalpenstraße bleibt bis Mai gesperrt"]),
+    ("atom_utf16be_served_as_utf8.xml", "application/atom+xml; charset=utf-8",
+     ["Comet C/2024 S1 brightens to magnitude 4 – visible at dawn"]),
+    ("atom_utf16be_served_as_utf8.xml", None,
+     ["Comet C/2024 S1 brightens to magnitude 4 – visible at dawn"]),
+    ("rss20_utf8_served_as_latin1.xml", "text/xml; charset=iso-8859-1",
+     ["Città: la funicolare del Monte Brè riapre dopo la revisione"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "content_type", "titles"), MISLABELLED)
+def test_mislabelled_feeds_are_read_by_their_bytes_and_root(
+    name: str, content_type: str | None, titles: list[str]
+) -> None:
+    feed = parse_fixture(name, "https://x.example/", content_type)
+    assert feed.format in {"rss", "atom"}
+    assert [entry.title for entry in feed.entries] == titles
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [(path.name, None) for path in sorted(FIXTURES.glob("*.*"))]
+    + [(name, content_type) for name, content_type, _ in MISLABELLED if content_type],
+)
+def test_yields_at_least_the_items_stock_feedparser_yields(
+    name: str, content_type: str | None
+) -> None:
+    body = (FIXTURES / name).read_bytes()
+    headers = {"content-type": content_type} if content_type else {}
+    stock = feedparser.parse(io.BytesIO(body), response_headers=headers).entries
+    ours = parse_fixture(name, "https://x.example/", content_type).entries
+    assert len(ours) >= len(stock)
+    assert {entry.get("id") for entry in stock} - {None} <= {entry.guid for entry in ours}
+
+
+RSS_BODY = '<rss version="2.0"><channel><item><title>A</title></item></channel></rss>'
+
+
+@pytest.mark.parametrize(
+    ("body", "fmt"),
+    [
+        (f'<?xml version="1.0"?>\n<!-- html --><!DOCTYPE html>\n{RSS_BODY}', "rss"),
+        (f'<!DOCTYPE rss [<!ENTITY nbsp "&#160;">]>\n<?xml-stylesheet href="a.xsl"?>{RSS_BODY}',
+         "rss"),
+        ('<?xml version="1.0"?><!DOCTYPE html><html><head><link rel="alternate" '
+         f'type="application/rss+xml" href="/feed.xml"></head><body>{RSS_BODY}</body></html>',
+         "html"),
+        ('<!DOCTYPE html><head><link rel="alternate" type="application/rss+xml" '
+         'href="/feed.xml"></head>', "html"),
+    ],
+)  # fmt: skip
+def test_root_element_decides_between_feed_and_page(body: str, fmt: str) -> None:
+    assert parse_feed(body.encode(), url="https://x.example/").format == fmt
 
 
 def test_mislabelled_body_even_when_http_header_says_utf8() -> None:
