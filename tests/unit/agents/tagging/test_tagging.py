@@ -116,6 +116,52 @@ def test_min_distinct_counts_entries_not_terms() -> None:
     assert tag_item(taxonomy, title="", summary="French talks", language="en") == []
 
 
+def _requiring(requires: list[object], within: int | None = None) -> Taxonomy:
+    """One topic: `name` (3 points) counts only with its `requires`; `office` and `party` are
+    context groups of no weight."""
+    name: dict[str, object] = {"weight": 3, "requires": requires, "en": ["smith"]}
+    if within is not None:
+        name["within"] = within
+    document = {
+        "version": "1",
+        "topics": {
+            "politics": {
+                "threshold": 3,
+                "groups": {
+                    "name": name,
+                    "office": {"weight": 0, "en": ["minister"]},
+                    "party": {"weight": 0, "en": ["labour"]},
+                },
+                "any_of": ["name"],
+            }
+        },
+    }
+    return parse_taxonomy(document, source="inline", digest="0" * 8)
+
+
+def test_requires_counts_a_group_only_with_its_context() -> None:
+    """A group with `requires` adds nothing and satisfies no constraint unless every required
+    entry (one of its alternative groups, as in `all_of`) matched somewhere in the item."""
+    either = _requiring([["office", "party"]])
+    assert _topics(either, "Smith wins the slalom") == set()
+    assert _topics(either, "Smith speaks", "The minister said so.") == {"politics"}
+    assert _topics(either, "Smith speaks", "Labour backs him.") == {"politics"}
+    both = _requiring(["office", "party"])
+    assert _topics(both, "Smith speaks", "The minister said so.") == set()
+    assert _topics(both, "Labour minister Smith speaks") == {"politics"}
+
+
+def test_requires_within_counts_each_hit_only_next_to_its_context() -> None:
+    """With `within`, each hit needs a required hit within that many words in its field."""
+    near = _requiring([["office"]], within=2)
+    assert _topics(near, "", "minister Smith") == {"politics"}
+    assert _topics(near, "", "the minister met a b c d Smith") == set()
+    assert _topics(near, "minister", "Smith") == set()  # another field is not next to it
+    [tag] = tag_item(near, title="minister Smith", summary="Smith", language="en")
+    # the summary's "Smith" has no minister next to it: only the title's counts
+    assert [(e.term, e.field) for e in tag.evidence] == [("minister", "title"), ("smith", "title")]
+
+
 def test_unknown_language_matches_every_language(rules: Taxonomy) -> None:
     assert _topics(rules, "Verteidigungsabkommen", lang=None) == {"pact"}
     assert _topics(rules, "Verteidigungsabkommen", lang="es") == {"pact"}
