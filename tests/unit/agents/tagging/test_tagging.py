@@ -482,3 +482,67 @@ def test_diplomacy_needs_an_act_and_an_international_dimension(
 ) -> None:
     """Probe items written for the restructured diplomacy rule (not a labelled set)."""
     assert _topics(load_taxonomy(), title, summary, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang", "expected"),
+    [
+        # a surname alone is no German politics: sport, stage and screen, kitchens
+        (
+            "Le skieur allemand Dobrindt remporte le slalom",
+            "Il devance deux Autrichiens.",
+            "fr",
+            set(),
+        ),
+        (
+            "Schauspielerin Esken gewinnt Fernsehpreis",
+            "Die Jury lobte ihre Rolle als Kommissarin in der Krimireihe.",
+            "de",
+            set(),
+        ),
+        ("Weidel scores twice as Freiburg beat Mainz", "The striker has eight goals.", "en", set()),
+        # ... even next to an election word of another kind
+        (
+            "Kretschmer zum Handballer des Jahres gewählt",
+            "Der Torhüter setzte sich bei der Wahl der Fans deutlich durch.",
+            "de",
+            set(),
+        ),
+        (
+            "Spahn wins public vote for chef of the year",
+            "The Munich restaurateur took 40% of readers' votes.",
+            "en",
+            set(),
+        ),
+        # a surname with a party, an office, a policy or official contacts is
+        (
+            "Spahn kritisiert Rentenpläne",
+            "Die Reform sei nicht finanzierbar, sagte er im Interview.",
+            "de",
+            {"german-politics"},
+        ),
+        (
+            "Söder veut baisser les impôts des retraités",
+            "Il veut en faire un thème de campagne.",
+            "fr",
+            {"german-politics"},
+        ),
+        (
+            "Merz defends migration policy",
+            "He spoke at an event in Hamburg.",
+            "en",
+            {"german-politics"},
+        ),
+        # so is a first name with the surname
+        (
+            "Friedrich Merz rules out Taurus deliveries",
+            "He said so in an interview on Sunday.",
+            "en",
+            {"german-politics"},
+        ),
+    ],
+)
+def test_a_surname_needs_a_first_name_or_a_political_context(
+    title: str, summary: str, lang: str, expected: set[str]
+) -> None:
+    assert _topics(load_taxonomy(), title, summary, lang) == expected
