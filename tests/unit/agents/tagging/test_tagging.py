@@ -546,3 +546,108 @@ def test_a_surname_needs_a_first_name_or_a_political_context(
     title: str, summary: str, lang: str, expected: set[str]
 ) -> None:
     assert _topics(load_taxonomy(), title, summary, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang", "expected"),
+    [
+        # gatherings reported by their opening
+        (
+            "UN Human Rights Council session opens in Geneva",
+            "Diplomats from 47 member states begin four weeks of debate.",
+            "en",
+            {"diplomacy"},
+        ),
+        (
+            "La conférence de Munich sur la sécurité s'ouvre",
+            "Des ministres des Affaires étrangères de 40 pays sont attendus.",
+            "fr",
+            {"diplomacy"},
+        ),
+        (
+            "OSZE-Ministerrat beginnt in Malta",
+            "Außenminister aus 57 Staaten beraten über die Ukraine.",
+            "de",
+            {"diplomacy"},
+        ),
+        # festivals, party congresses and exercises open or begin too
+        (
+            "Film festival opens in Berlin with a jury from 12 countries",
+            "The jury is chaired by an American actress.",
+            "en",
+            set(),
+        ),
+        (
+            "Le festival de Cannes s'ouvre avec un film iranien",
+            "Le jury est présidé par une actrice américaine.",
+            "fr",
+            set(),
+        ),
+        (
+            "Parteitag der Grünen beginnt in Karlsruhe",
+            "Die Delegierten wählen eine neue Doppelspitze.",
+            "de",
+            {"german-politics"},
+        ),
+        (
+            "NATO begins large-scale exercise in Norway",
+            "Some 20,000 troops take part.",
+            "en",
+            set(),
+        ),
+        # ministers and leaders arriving in a foreign capital
+        (
+            "Turkish foreign minister arrives in Damascus",
+            "Hakan Fidan is the most senior Turkish official in Syria since the fall of Assad.",
+            "en",
+            {"diplomacy"},
+        ),
+        (
+            "Le président kényan est arrivé à Pékin",
+            "William Ruto est accompagné de six ministres.",
+            "fr",
+            {"diplomacy"},
+        ),
+        (
+            "Kanadas Premierminister in Tokio eingetroffen",
+            "Mark Carney will mit Japan über Flüssiggas sprechen.",
+            "de",
+            {"diplomacy"},
+        ),
+        # arrivals of others, at home, or no arrival at all
+        (
+            "Refugees from Sudan arrive in Cairo",
+            "Aid agencies counted 2,000 arrivals.",
+            "en",
+            set(),
+        ),
+        (
+            "Prime minister arrives in Glasgow for party conference",
+            "She will address delegates on Tuesday.",
+            "en",
+            set(),
+        ),
+        (
+            "Le ministre de l'Intérieur est arrivé à Marseille",
+            "Il doit annoncer des renforts de police.",
+            "fr",
+            set(),
+        ),
+        (
+            "Le chef de la diplomatie n'arrive pas à convaincre les députés",
+            "Le budget du Quai d'Orsay sera réduit.",
+            "fr",
+            set(),
+        ),
+        (
+            "Nationalmannschaft in Katar angekommen",
+            "Das Team bezog sein Quartier in Doha.",
+            "de",
+            set(),
+        ),
+    ],
+)
+def test_gatherings_opening_and_arrivals_abroad_are_diplomacy(
+    title: str, summary: str, lang: str, expected: set[str]
+) -> None:
+    assert _topics(load_taxonomy(), title, summary, lang) == expected
