@@ -651,3 +651,121 @@ def test_gatherings_opening_and_arrivals_abroad_are_diplomacy(
     title: str, summary: str, lang: str, expected: set[str]
 ) -> None:
     assert _topics(load_taxonomy(), title, summary, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang", "expected"),
+    [
+        # withdrawals from arms-control conventions, with verbs other than "withdraw"
+        (
+            "Belarus quits Chemical Weapons Convention",
+            "Minsk said inspections were used to spy on its army.",
+            "en",
+            {"defense-treaty"},
+        ),
+        (
+            "Moscow renounces the nuclear test ban",
+            "The Kremlin said it would resume testing if Washington did.",
+            "en",
+            {"defense-treaty"},
+        ),
+        (
+            "Le Japon quitte la convention sur les armes chimiques",
+            "Tokyo invoque les menaces dans la région.",
+            "fr",
+            {"defense-treaty"},
+        ),
+        (
+            "La Moldavie sort du traité sur les forces conventionnelles en Europe",
+            "Chisinau suit ainsi Moscou et ses alliés.",
+            "fr",
+            {"defense-treaty"},
+        ),
+        (
+            "Finnland tritt aus dem Minenverbot aus",
+            "Helsinki will Antipersonenminen an der Grenze zu Russland lagern.",
+            "de",
+            {"defense-treaty"},
+        ),
+        (
+            "Georgien verlässt die Chemiewaffenkonvention",
+            "Tiflis wirft der Organisation Einmischung vor.",
+            "de",
+            {"defense-treaty"},
+        ),
+        # leaving a league, a collective or tax convention, a party convention
+        (
+            "Striker quits club and leaves the league",
+            "He joins a Saudi side on a three-year contract.",
+            "en",
+            set(),
+        ),
+        (
+            "Le syndicat dénonce la convention collective",
+            "Il réclame une hausse des salaires dans la métallurgie.",
+            "fr",
+            set(),
+        ),
+        ("Hertha verlässt die zweite Liga", "Der Verein steigt nach der Saison ab.", "de", set()),
+        (
+            "UK leaves tax convention with Switzerland",
+            "The accord on double taxation ends in 2027.",
+            "en",
+            set(),
+        ),
+        (
+            "Democrats open their national convention in Chicago",
+            "Speakers focused on national security and the economy.",
+            "en",
+            set(),
+        ),
+        # mutual-defence commitments without the words pact, treaty or agreement
+        (
+            "Sweden and Finland vow to come to each other's aid if attacked",
+            "The two governments announced the commitment after a cabinet meeting.",
+            "en",
+            {"defense-treaty"},
+        ),
+        (
+            "Rabat et Dakar promettent de se défendre l'un l'autre en cas d'attaque",
+            "Les deux armées mèneront des exercices communs.",
+            "fr",
+            {"defense-treaty"},
+        ),
+        (
+            "Schweden und Norwegen versprechen einander Beistand bei einem Angriff",
+            "Beide Regierungen wollen die Zusage im Frühjahr bekräftigen.",
+            "de",
+            {"defense-treaty"},
+        ),
+        # mutual help of other kinds, and "mutual" far from any defence commitment
+        (
+            "Nurses pledge to help each other through the winter",
+            "Hospitals face a record number of patients.",
+            "en",
+            set(),
+        ),
+        (
+            "Deux clubs s'engagent à s'entraider",
+            "Ils partageront leurs installations d'entraînement.",
+            "fr",
+            set(),
+        ),
+        (
+            "Nachbarländer sichern sich gegenseitige Hilfe bei Waldbränden zu",
+            "Löschflugzeuge sollen künftig schneller die Grenze überqueren.",
+            "de",
+            set(),
+        ),
+        (
+            "Mutual respect, say rivals, as defence talks resume",
+            "The two sides exchanged harsh words last month.",
+            "en",
+            set(),
+        ),
+    ],
+)
+def test_withdrawals_and_mutual_defence_pledges_are_defence_treaty_news(
+    title: str, summary: str, lang: str, expected: set[str]
+) -> None:
+    assert _topics(load_taxonomy(), title, summary, lang) == expected
