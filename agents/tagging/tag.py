@@ -15,7 +15,14 @@ from functools import lru_cache
 
 import ahocorasick
 
-from agents.tagging.taxonomy import ALL_LANGUAGES, Proximity, Taxonomy, Term, Topic
+from agents.tagging.taxonomy import (
+    ALL_LANGUAGES,
+    Proximity,
+    Requirement,
+    Taxonomy,
+    Term,
+    Topic,
+)
 from agents.text import FoldedText, fold_text
 from schemas.models import Evidence, TagInfo
 
@@ -147,6 +154,8 @@ def _judge(
     short = _short_of_distinct(topic, hits)
     if short:
         hits = [(in_title, term) for in_title, term in hits if term.group not in short]
+    if topic.requires:
+        hits = _with_requirements_met(topic, hits, positions)
     score = sum(term.scores[in_title] for in_title, term in hits)
     near = _near_bonuses(compiled, positions, score, short)
     score = round(score + sum(evidence.weight for evidence in near), 3)
@@ -169,6 +178,47 @@ def _short_of_distinct(topic: Topic, hits: list[tuple[bool, _Compiled]]) -> froz
     return frozenset(group for group, least in topic.min_distinct if len(entries[group]) < least)
 
 
+def _with_requirements_met(
+    topic: Topic,
+    hits: list[tuple[bool, _Compiled]],
+    positions: dict[_Place, list[tuple[int, str]]],
+) -> list[tuple[bool, _Compiled]]:
+    """Drop the hits of groups with `requires` unless every required entry (one of its
+    groups) matched: anywhere in the item, or (with `within`) within that many words in the
+    same field, by another term. Required groups have no requirements of their own, so one
+    pass over `hits` decides."""
+    groups_hit = {term.group for _, term in hits}
+    rules = {requirement.group: requirement for requirement in topic.requires}
+    kept: list[tuple[bool, _Compiled]] = []
+    for in_title, term in hits:
+        rule = rules.get(term.group)
+        if rule is None or _requirement_met(rule, term, in_title, groups_hit, positions):
+            kept.append((in_title, term))
+    return kept
+
+
+def _requirement_met(
+    rule: Requirement,
+    term: _Compiled,
+    in_title: bool,
+    groups_hit: set[str],
+    positions: dict[_Place, list[tuple[int, str]]],
+) -> bool:
+    own = [hit for hit in positions.get(term.places[in_title], ()) if hit[1] == term.pattern]
+    for entry in rule.groups:
+        present = [group for group in entry if group in groups_hit]
+        if not present:
+            return False
+        if rule.within is None:
+            continue
+        others = [
+            hit for group in present for hit in positions.get((term.topic, in_title, group), ())
+        ]
+        if not _near(rule.within, own, others):
+            return False
+    return True
+
+
 def _near_bonuses(
     compiled: _CompiledTopic,
     positions: dict[_Place, list[tuple[int, str]]],
@@ -185,17 +235,15 @@ def _near_bonuses(
             if short.intersection(near.rule.groups):
                 continue
             first, second = near.places[in_title]
-            if _near(near.rule, positions.get(first, ()), positions.get(second, ())):
+            if _near(near.rule.within, positions.get(first, ()), positions.get(second, ())):
                 bonuses.append(near.evidence[in_title])
     return bonuses
 
 
-def _near(
-    rule: Proximity, first: Iterable[tuple[int, str]], second: Iterable[tuple[int, str]]
-) -> bool:
-    """Hits of the rule's two groups within `rule.within` words, by different terms."""
+def _near(within: int, first: Iterable[tuple[int, str]], second: Iterable[tuple[int, str]]) -> bool:
+    """Hits of two groups within `within` words of each other, by different terms."""
     return any(
-        abs(at_a - at_b) <= rule.within and pattern_a != pattern_b
+        abs(at_a - at_b) <= within and pattern_a != pattern_b
         for at_a, pattern_a in first
         for at_b, pattern_b in second
     )
@@ -215,6 +263,12 @@ def _matcher(taxonomy: Taxonomy, language: str | None) -> _Matcher:
     by_literal: dict[str, list[_Compiled]] = defaultdict(list)
     for index, topic in enumerate(taxonomy.topics):
         positional = {group for rule in topic.near for group in rule.groups}
+        positional.update(
+            group
+            for rule in topic.requires
+            if rule.within is not None
+            for group in (rule.group, *(g for entry in rule.groups for g in entry))
+        )
         for term in topic.terms:
             if language is None or term.language in (language, ALL_LANGUAGES):
                 literal, compiled = _compile(index, topic, term, term.group in positional)

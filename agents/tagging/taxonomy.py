@@ -26,6 +26,7 @@ _TOPIC_KEYS = frozenset(
     {"description", "threshold", "title_weight", "groups", "all_of", "any_of", "none_of", "near"}
 )
 _NEAR_KEYS = frozenset({"groups", "within", "weight"})
+_GROUP_KEYS = frozenset({"weight", "min_distinct", "requires", "within"})
 
 
 class TaxonomyError(ConfigError):
@@ -57,6 +58,17 @@ class Proximity:
 
 
 @dataclass(frozen=True, slots=True)
+class Requirement:
+    """A group whose hits count only when every entry of `groups` (alternatives, as in
+    `all_of`) has a hit too: anywhere in the item (`within` None) or, hit by hit, within
+    `within` words in the same field."""
+
+    group: str
+    groups: tuple[tuple[str, ...], ...]
+    within: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Topic:
     """A topic's rules: weighted terms in named groups, group constraints and a threshold."""
 
@@ -71,6 +83,8 @@ class Topic:
     near: tuple[Proximity, ...]
     # groups that count only when at least this many distinct entries of theirs matched
     min_distinct: tuple[tuple[str, int], ...] = ()
+    # groups that count only next to (or in the same item as) another group's hits
+    requires: tuple[Requirement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -128,6 +142,11 @@ def _topic(topic_id: Any, body: Any, where: str, default_title_weight: float) ->
         for name, group in groups.items()
         if isinstance(group, Mapping) and "min_distinct" in group
     )
+    near = tuple(
+        _proximity(rule, names, f"{where}: key 'near[{index}]'")
+        for index, rule in enumerate(_list(spec.get("near", []), f"{where}: key 'near'"))
+    )
+    requires = _requirements(groups, names, near, where)
     return Topic(
         id=topic_id,
         description=str(spec.get("description", "")),
@@ -144,11 +163,9 @@ def _topic(topic_id: Any, body: Any, where: str, default_title_weight: float) ->
         ),
         any_of=_group_names(spec.get("any_of", []), names, f"{where}: key 'any_of'"),
         none_of=_group_names(spec.get("none_of", []), names, f"{where}: key 'none_of'"),
-        near=tuple(
-            _proximity(rule, names, f"{where}: key 'near[{index}]'")
-            for index, rule in enumerate(_list(spec.get("near", []), f"{where}: key 'near'"))
-        ),
+        near=near,
         min_distinct=min_distinct,
+        requires=requires,
     )
 
 
@@ -158,7 +175,7 @@ def _group(name: Any, body: Any, where: str) -> list[Term]:
     default_weight = _number(spec.get("weight", 1.0), f"{where} '{key}.weight'", None)
     terms: list[Term] = []
     for language, entries in spec.items():
-        if language in ("weight", "min_distinct"):
+        if language in _GROUP_KEYS:
             continue
         if not isinstance(language, str) or not (
             language == ALL_LANGUAGES or _LANGUAGE_KEY.match(language)
@@ -185,6 +202,45 @@ def _weighted(entries: Any, default: float, where: str) -> list[tuple[str, float
             raise TaxonomyError(f"{where}: an entry of alternatives must not be empty")
         triples.extend((p, default, alternatives[0]) for p in alternatives)
     return triples
+
+
+def _requirements(
+    groups: dict[Any, Any], names: frozenset[str], near: tuple[Proximity, ...], where: str
+) -> tuple[Requirement, ...]:
+    """Each group's `requires` (and `within`). Required groups must not have requirements of
+    their own, and a group with one takes no part in `near` rules (its proximity is `within`)."""
+    found: list[Requirement] = []
+    for name, group in groups.items():
+        key = f"{where}: key 'groups.{name}"
+        if not isinstance(group, Mapping):
+            continue
+        if "within" in group and "requires" not in group:
+            raise TaxonomyError(f"{key}.within': only applies together with 'requires'")
+        if "requires" not in group:
+            continue
+        required = tuple(
+            _group_names(entry if isinstance(entry, list) else [entry], names, f"{key}.requires'")
+            for entry in _list(group["requires"], f"{key}.requires'")
+        )
+        if not required or not all(required) or any(str(name) in entry for entry in required):
+            raise TaxonomyError(f"{key}.requires': must name other groups of the topic")
+        within = group.get("within")
+        if within is not None and (
+            not isinstance(within, int) or isinstance(within, bool) or within < 1
+        ):
+            raise TaxonomyError(f"{key}.within': must be a positive whole number of words")
+        if any(str(name) in rule.groups for rule in near):
+            raise TaxonomyError(f"{key}.requires': a group with requirements cannot be in 'near'")
+        found.append(Requirement(str(name), required, within))
+    conditional = {requirement.group for requirement in found}
+    for requirement in found:
+        chained = conditional.intersection(g for entry in requirement.groups for g in entry)
+        if chained:
+            raise TaxonomyError(
+                f"{where}: key 'groups.{requirement.group}.requires': "
+                f"{sorted(chained)} have requirements of their own"
+            )
+    return tuple(found)
 
 
 def _min_distinct(value: Any, where: str) -> int:

@@ -116,6 +116,52 @@ def test_min_distinct_counts_entries_not_terms() -> None:
     assert tag_item(taxonomy, title="", summary="French talks", language="en") == []
 
 
+def _requiring(requires: list[object], within: int | None = None) -> Taxonomy:
+    """One topic: `name` (3 points) counts only with its `requires`; `office` and `party` are
+    context groups of no weight."""
+    name: dict[str, object] = {"weight": 3, "requires": requires, "en": ["smith"]}
+    if within is not None:
+        name["within"] = within
+    document = {
+        "version": "1",
+        "topics": {
+            "politics": {
+                "threshold": 3,
+                "groups": {
+                    "name": name,
+                    "office": {"weight": 0, "en": ["minister"]},
+                    "party": {"weight": 0, "en": ["labour"]},
+                },
+                "any_of": ["name"],
+            }
+        },
+    }
+    return parse_taxonomy(document, source="inline", digest="0" * 8)
+
+
+def test_requires_counts_a_group_only_with_its_context() -> None:
+    """A group with `requires` adds nothing and satisfies no constraint unless every required
+    entry (one of its alternative groups, as in `all_of`) matched somewhere in the item."""
+    either = _requiring([["office", "party"]])
+    assert _topics(either, "Smith wins the slalom") == set()
+    assert _topics(either, "Smith speaks", "The minister said so.") == {"politics"}
+    assert _topics(either, "Smith speaks", "Labour backs him.") == {"politics"}
+    both = _requiring(["office", "party"])
+    assert _topics(both, "Smith speaks", "The minister said so.") == set()
+    assert _topics(both, "Labour minister Smith speaks") == {"politics"}
+
+
+def test_requires_within_counts_each_hit_only_next_to_its_context() -> None:
+    """With `within`, each hit needs a required hit within that many words in its field."""
+    near = _requiring([["office"]], within=2)
+    assert _topics(near, "", "minister Smith") == {"politics"}
+    assert _topics(near, "", "the minister met a b c d Smith") == set()
+    assert _topics(near, "minister", "Smith") == set()  # another field is not next to it
+    [tag] = tag_item(near, title="minister Smith", summary="Smith", language="en")
+    # the summary's "Smith" has no minister next to it: only the title's counts
+    assert [(e.term, e.field) for e in tag.evidence] == [("minister", "title"), ("smith", "title")]
+
+
 def test_unknown_language_matches_every_language(rules: Taxonomy) -> None:
     assert _topics(rules, "Verteidigungsabkommen", lang=None) == {"pact"}
     assert _topics(rules, "Verteidigungsabkommen", lang="es") == {"pact"}
@@ -207,6 +253,22 @@ def test_heldout_7_regression_gate() -> None:
     assert set(report.scores) == {"defense-treaty", "diplomacy", "german-politics"}
     for topic, scores in report.scores.items():
         assert scores.f1 >= 0.87, (topic, scores, report.misses)
+
+
+HELDOUT_8 = FIXTURES / "tagging" / "heldout_8.jsonl"
+HELDOUT_8_FLOORS = {"defense-treaty": 0.93, "diplomacy": 0.84, "german-politics": 0.96}
+
+
+def test_heldout_8_quality_gate() -> None:
+    """106 items written blind (commit c02b264) for the issue-18 error classes (namesakes,
+    gatherings opening, ministers arriving, withdrawals from conventions, mutual-defence
+    pledges). Blind: F1 0.684 defense-treaty, 0.696 diplomacy, 0.791 german-politics; after
+    the classes were written into the taxonomy (tuned on, no longer blind): 0.958 / 0.868 /
+    1.000. The floors allow about one more miss per topic."""
+    report = evaluate_tagging(load_taxonomy(), read_jsonl(HELDOUT_8))
+    assert set(report.scores) == set(HELDOUT_8_FLOORS)
+    for topic, scores in report.scores.items():
+        assert scores.f1 >= HELDOUT_8_FLOORS[topic], (topic, scores, report.misses)
 
 
 @pytest.mark.parametrize(
@@ -467,6 +529,293 @@ def test_diplomacy_needs_an_act_and_an_international_dimension(
     ],
 )  # fmt: skip
 def test_exchanging_ratification_instruments_between_states_is_diplomacy(
+    title: str, summary: str, lang: str, expected: set[str]
+) -> None:
+    assert _topics(load_taxonomy(), title, summary, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang", "expected"),
+    [
+        # a surname alone is no German politics: sport, stage and screen, kitchens
+        (
+            "Le skieur allemand Dobrindt remporte le slalom",
+            "Il devance deux Autrichiens.",
+            "fr",
+            set(),
+        ),
+        (
+            "Schauspielerin Esken gewinnt Fernsehpreis",
+            "Die Jury lobte ihre Rolle als Kommissarin in der Krimireihe.",
+            "de",
+            set(),
+        ),
+        ("Weidel scores twice as Freiburg beat Mainz", "The striker has eight goals.", "en", set()),
+        # ... even next to an election word of another kind
+        (
+            "Kretschmer zum Handballer des Jahres gewählt",
+            "Der Torhüter setzte sich bei der Wahl der Fans deutlich durch.",
+            "de",
+            set(),
+        ),
+        (
+            "Spahn wins public vote for chef of the year",
+            "The Munich restaurateur took 40% of readers' votes.",
+            "en",
+            set(),
+        ),
+        # a surname with a party, an office, a policy or official contacts is
+        (
+            "Spahn kritisiert Rentenpläne",
+            "Die Reform sei nicht finanzierbar, sagte er im Interview.",
+            "de",
+            {"german-politics"},
+        ),
+        (
+            "Söder veut baisser les impôts des retraités",
+            "Il veut en faire un thème de campagne.",
+            "fr",
+            {"german-politics"},
+        ),
+        (
+            "Merz defends migration policy",
+            "He spoke at an event in Hamburg.",
+            "en",
+            {"german-politics"},
+        ),
+        # so is a first name with the surname
+        (
+            "Friedrich Merz rules out Taurus deliveries",
+            "He said so in an interview on Sunday.",
+            "en",
+            {"german-politics"},
+        ),
+    ],
+)
+def test_a_surname_needs_a_first_name_or_a_political_context(
+    title: str, summary: str, lang: str, expected: set[str]
+) -> None:
+    assert _topics(load_taxonomy(), title, summary, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang", "expected"),
+    [
+        # gatherings reported by their opening
+        (
+            "UN Human Rights Council session opens in Geneva",
+            "Diplomats from 47 member states begin four weeks of debate.",
+            "en",
+            {"diplomacy"},
+        ),
+        (
+            "La conférence de Munich sur la sécurité s'ouvre",
+            "Des ministres des Affaires étrangères de 40 pays sont attendus.",
+            "fr",
+            {"diplomacy"},
+        ),
+        (
+            "OSZE-Ministerrat beginnt in Malta",
+            "Außenminister aus 57 Staaten beraten über die Ukraine.",
+            "de",
+            {"diplomacy"},
+        ),
+        # festivals, party congresses and exercises open or begin too
+        (
+            "Film festival opens in Berlin with a jury from 12 countries",
+            "The jury is chaired by an American actress.",
+            "en",
+            set(),
+        ),
+        (
+            "Le festival de Cannes s'ouvre avec un film iranien",
+            "Le jury est présidé par une actrice américaine.",
+            "fr",
+            set(),
+        ),
+        (
+            "Parteitag der Grünen beginnt in Karlsruhe",
+            "Die Delegierten wählen eine neue Doppelspitze.",
+            "de",
+            {"german-politics"},
+        ),
+        (
+            "NATO begins large-scale exercise in Norway",
+            "Some 20,000 troops take part.",
+            "en",
+            set(),
+        ),
+        # ministers and leaders arriving in a foreign capital
+        (
+            "Turkish foreign minister arrives in Damascus",
+            "Hakan Fidan is the most senior Turkish official in Syria since the fall of Assad.",
+            "en",
+            {"diplomacy"},
+        ),
+        (
+            "Le président kényan est arrivé à Pékin",
+            "William Ruto est accompagné de six ministres.",
+            "fr",
+            {"diplomacy"},
+        ),
+        (
+            "Kanadas Premierminister in Tokio eingetroffen",
+            "Mark Carney will mit Japan über Flüssiggas sprechen.",
+            "de",
+            {"diplomacy"},
+        ),
+        # arrivals of others, at home, or no arrival at all
+        (
+            "Refugees from Sudan arrive in Cairo",
+            "Aid agencies counted 2,000 arrivals.",
+            "en",
+            set(),
+        ),
+        (
+            "Prime minister arrives in Glasgow for party conference",
+            "She will address delegates on Tuesday.",
+            "en",
+            set(),
+        ),
+        (
+            "Le ministre de l'Intérieur est arrivé à Marseille",
+            "Il doit annoncer des renforts de police.",
+            "fr",
+            set(),
+        ),
+        (
+            "Le chef de la diplomatie n'arrive pas à convaincre les députés",
+            "Le budget du Quai d'Orsay sera réduit.",
+            "fr",
+            set(),
+        ),
+        (
+            "Nationalmannschaft in Katar angekommen",
+            "Das Team bezog sein Quartier in Doha.",
+            "de",
+            set(),
+        ),
+    ],
+)
+def test_gatherings_opening_and_arrivals_abroad_are_diplomacy(
+    title: str, summary: str, lang: str, expected: set[str]
+) -> None:
+    assert _topics(load_taxonomy(), title, summary, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang", "expected"),
+    [
+        # withdrawals from arms-control conventions, with verbs other than "withdraw"
+        (
+            "Belarus quits Chemical Weapons Convention",
+            "Minsk said inspections were used to spy on its army.",
+            "en",
+            {"defense-treaty"},
+        ),
+        (
+            "Moscow renounces the nuclear test ban",
+            "The Kremlin said it would resume testing if Washington did.",
+            "en",
+            {"defense-treaty"},
+        ),
+        (
+            "Le Japon quitte la convention sur les armes chimiques",
+            "Tokyo invoque les menaces dans la région.",
+            "fr",
+            {"defense-treaty"},
+        ),
+        (
+            "La Moldavie sort du traité sur les forces conventionnelles en Europe",
+            "Chisinau suit ainsi Moscou et ses alliés.",
+            "fr",
+            {"defense-treaty"},
+        ),
+        (
+            "Finnland tritt aus dem Minenverbot aus",
+            "Helsinki will Antipersonenminen an der Grenze zu Russland lagern.",
+            "de",
+            {"defense-treaty"},
+        ),
+        (
+            "Georgien verlässt die Chemiewaffenkonvention",
+            "Tiflis wirft der Organisation Einmischung vor.",
+            "de",
+            {"defense-treaty"},
+        ),
+        # leaving a league, a collective or tax convention, a party convention
+        (
+            "Striker quits club and leaves the league",
+            "He joins a Saudi side on a three-year contract.",
+            "en",
+            set(),
+        ),
+        (
+            "Le syndicat dénonce la convention collective",
+            "Il réclame une hausse des salaires dans la métallurgie.",
+            "fr",
+            set(),
+        ),
+        ("Hertha verlässt die zweite Liga", "Der Verein steigt nach der Saison ab.", "de", set()),
+        (
+            "UK leaves tax convention with Switzerland",
+            "The accord on double taxation ends in 2027.",
+            "en",
+            set(),
+        ),
+        (
+            "Democrats open their national convention in Chicago",
+            "Speakers focused on national security and the economy.",
+            "en",
+            set(),
+        ),
+        # mutual-defence commitments without the words pact, treaty or agreement
+        (
+            "Sweden and Finland vow to come to each other's aid if attacked",
+            "The two governments announced the commitment after a cabinet meeting.",
+            "en",
+            {"defense-treaty"},
+        ),
+        (
+            "Rabat et Dakar promettent de se défendre l'un l'autre en cas d'attaque",
+            "Les deux armées mèneront des exercices communs.",
+            "fr",
+            {"defense-treaty"},
+        ),
+        (
+            "Schweden und Norwegen versprechen einander Beistand bei einem Angriff",
+            "Beide Regierungen wollen die Zusage im Frühjahr bekräftigen.",
+            "de",
+            {"defense-treaty"},
+        ),
+        # mutual help of other kinds, and "mutual" far from any defence commitment
+        (
+            "Nurses pledge to help each other through the winter",
+            "Hospitals face a record number of patients.",
+            "en",
+            set(),
+        ),
+        (
+            "Deux clubs s'engagent à s'entraider",
+            "Ils partageront leurs installations d'entraînement.",
+            "fr",
+            set(),
+        ),
+        (
+            "Nachbarländer sichern sich gegenseitige Hilfe bei Waldbränden zu",
+            "Löschflugzeuge sollen künftig schneller die Grenze überqueren.",
+            "de",
+            set(),
+        ),
+        (
+            "Mutual respect, say rivals, as defence talks resume",
+            "The two sides exchanged harsh words last month.",
+            "en",
+            set(),
+        ),
+    ],
+)
+def test_withdrawals_and_mutual_defence_pledges_are_defence_treaty_news(
     title: str, summary: str, lang: str, expected: set[str]
 ) -> None:
     assert _topics(load_taxonomy(), title, summary, lang) == expected

@@ -62,6 +62,42 @@ def test_patterns_are_folded_like_text(tmp_path: Path) -> None:
             "'groups.g'.min_distinct",
         ),
         ("version: 1\ntopics:\n" + VALID_TOPIC.replace("[pact]", "[[]]"), "must not be empty"),
+        (
+            "version: 1\ntopics:\n"
+            + VALID_TOPIC.replace("en: [pact]", "requires: [nope]\n        en: [pact]"),
+            "'groups.g.requires': unknown group(s) ['nope']",
+        ),
+        (
+            "version: 1\ntopics:\n"
+            + VALID_TOPIC.replace("en: [pact]", "requires: [g]\n        en: [pact]"),
+            "'groups.g.requires': must name other groups",
+        ),
+        (
+            "version: 1\ntopics:\n"
+            + VALID_TOPIC.replace("en: [pact]", "within: 2\n        en: [pact]"),
+            "'groups.g.within': only applies together with 'requires'",
+        ),
+        (
+            "version: 1\ntopics:\n"
+            + VALID_TOPIC.replace(
+                "en: [pact]", "requires: [h]\n        within: 0\n        en: [pact]"
+            )
+            + "      h:\n        en: [army]\n",
+            "'groups.g.within': must be a positive whole number",
+        ),
+        (
+            "version: 1\ntopics:\n"
+            + VALID_TOPIC.replace("en: [pact]", "requires: [h]\n        en: [pact]")
+            + "      h:\n        requires: [g]\n        en: [army]\n",
+            "have requirements of their own",
+        ),
+        (
+            "version: 1\ntopics:\n"
+            + VALID_TOPIC.replace("en: [pact]", "requires: [h]\n        en: [pact]")
+            + "      h:\n        en: [army]\n"
+            + "    near: [{groups: [g, h], within: 2, weight: 1}]\n",
+            "cannot be in 'near'",
+        ),
     ],
 )
 def test_invalid_files_raise_clear_errors(tmp_path: Path, body: str, message: str) -> None:
@@ -86,3 +122,14 @@ def test_alternatives_share_an_entry(tmp_path: Path) -> None:
         ("uk", "uk"),
     ]
     assert topic.min_distinct == (("g", 2),)
+
+
+def test_requirements_are_read_like_all_of(tmp_path: Path) -> None:
+    body = VALID_TOPIC.replace(
+        "en: [pact]", "requires: [[h, i], i]\n        within: 3\n        en: [pact]"
+    )
+    body += "      h:\n        en: [army]\n      i:\n        en: [navy]\n"
+    [topic] = load_taxonomy(_write(tmp_path, "version: 1\ntopics:\n" + body)).topics
+    assert [(r.group, r.groups, r.within) for r in topic.requires] == [
+        ("g", (("h", "i"), ("i",)), 3)
+    ]
