@@ -40,6 +40,7 @@ PURE_MODULES = sorted(
             if str(p.relative_to(ROOT)) not in EDGE
         ),
         "schemas/models.py",
+        "schemas/cloudevents.py",
     ]
 )
 IO_PACKAGES = {
