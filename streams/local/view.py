@@ -32,11 +32,13 @@ _BOUNDARIES = "#/?&=:"
 
 def render(state: ViewState, now: float, width: int, height: int) -> RenderableType:
     """The whole view for a terminal of ``width`` x ``height`` cells."""
-    event_rows = max(1, height - _FIXED_LINES - len(state.feeds) - (1 if state.notice else 0))
+    room = height - _FIXED_LINES - (1 if state.notice else 0)
+    feed_rows = min(len(state.feeds), max(2, room // 2))
+    event_rows = max(1, room - feed_rows)
     parts: list[RenderableType] = [
         _heading(state, now),
         Text(""),
-        _feeds_table(state.feeds.values(), now, width),
+        _feeds_table(state.feeds.values(), now, width, feed_rows),
         Text(""),
         Text("Counters", style="bold"),
         *_counter_lines(state),
@@ -103,7 +105,8 @@ def _heading(state: ViewState, now: float) -> Text:
     return text
 
 
-def _feeds_table(feeds: Iterable[FeedRow], now: float, width: int) -> Table:
+def _feeds_table(feeds: Iterable[FeedRow], now: float, width: int, rows: int) -> Table:
+    """At most ``rows`` lines: feeds in backoff first, then by id; a last line counts the rest."""
     table = _table("Feeds", width)
     feed_width = max(12, min(32, width // 4))
     table.add_column("feed", width=feed_width, no_wrap=True)
@@ -111,7 +114,9 @@ def _feeds_table(feeds: Iterable[FeedRow], now: float, width: int) -> Table:
     table.add_column("items", width=5, no_wrap=True, justify="right")
     table.add_column("next poll", width=10, no_wrap=True, justify="right")
     table.add_column("backoff", ratio=1, no_wrap=True, overflow="ellipsis")
-    for row in sorted(feeds, key=lambda r: r.feed_id):
+    ordered = sorted(feeds, key=lambda r: (not r.failures, r.feed_id))
+    shown = ordered if len(ordered) <= rows else ordered[: rows - 1]
+    for row in shown:
         outcome = row.last_outcome or "waiting"
         style = "red" if row.failures else ("dim" if row.last_outcome is None else "")
         table.add_row(
@@ -121,6 +126,8 @@ def _feeds_table(feeds: Iterable[FeedRow], now: float, width: int) -> Table:
             _next_poll(row, now),
             Text(_backoff(row, now), style="red" if row.failures else "dim"),
         )
+    if len(shown) < len(ordered):
+        table.add_row(Text(f"… and {len(ordered) - len(shown)} more feeds", style="dim"))
     return table
 
 

@@ -213,3 +213,16 @@ def test_feed_metrics_give_the_outcome_that_grew_and_backoff_changes() -> None:
     assert state.apply_feed_metrics(page(6, 2, None)) == ["f"], "left backoff"
     assert (state.feeds["f"].last_outcome, state.feeds["f"].failures) == ("ok", 0)
     assert state.feeds["f"].next_poll_at == NOW + 5
+
+
+def test_many_feeds_leave_room_for_events_and_failing_feeds_come_first() -> None:
+    state = busy_state()
+    state.add_feeds([f"feed-{index:02d}" for index in range(40)])
+    lines = screen(state)
+    assert len(lines) <= 40
+    feeds = lines[lines.index("Feeds") + 2 : lines.index("Counters") - 1]
+    assert feeds[0].startswith("demo-atom ") and "3 failures" in feeds[0]
+    assert re.fullmatch(r"… and \d+ more feeds", feeds[-1])
+    assert int(feeds[-1].split()[2]) + len(feeds) - 1 == 44
+    events = lines[lines.index("Latest events") + 2 :]
+    assert any(line.startswith("dlq ") for line in events), "the newest event is still shown"
