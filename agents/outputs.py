@@ -1,5 +1,8 @@
 """What the agents send: fingerprinted items, enriched events (and per-tag copies), dead letters.
 
+Records on public topics carry their CloudEvents headers (schemas/cloudevents.py); the
+internal fingerprinted hop does not.
+
 Outputs are handed to the producer at once and their deliveries are not awaited one by one
 (``produce``): faust's ``topic.send`` would hold them back as "attachments" published inside
 the next commit (seconds per commit under load). At-least-once still holds: faust flushes the
@@ -21,6 +24,7 @@ import faust
 
 from agents.enrich import parse_timestamp, utc_now_iso
 from agents.readback import InputMessage
+from schemas.cloudevents import Headers, dead_letter_headers, enriched_item_headers
 from schemas.models import DeadLetter, EnrichedItem, MessageSource, encode
 from streams import metrics
 from streams.topics import TopicNames
@@ -55,9 +59,14 @@ class Outputs:
         self.dlq = dlq
         self._tag_topics: dict[str, faust.TopicT] = {}
 
-    async def produce(self, topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
+    async def produce(
+        self, topic: faust.TopicT, key: bytes | None, value: bytes, headers: Headers | None = None
+    ) -> None:
         """Hand one message to the producer; its delivery is awaited by the next commit."""
-        message = topic.as_future_message(key=key, value=value)
+        # A list of its own per message: faust may add headers to it in place.
+        message = topic.as_future_message(
+            key=key, value=value, headers=list(headers) if headers else None
+        )
         delivery = await topic.publish_message(message, wait=False)
         cast("asyncio.Future[Any]", delivery).add_done_callback(self._on_delivery)
 
@@ -72,7 +81,7 @@ class Outputs:
     async def dead_letter(self, message: InputMessage, reason: str, error: str) -> None:
         """Send a message that cannot be processed to the DLQ, with why and where it was."""
         letter = dead_letter_record(message, reason, error, failed_at=utc_now_iso())
-        await self.produce(self.dlq, message.key, encode(letter))
+        await self.produce(self.dlq, message.key, encode(letter), dead_letter_headers(letter))
         metrics.DLQ_MESSAGES.labels(reason).inc()
         log.warning(
             "message sent to dlq: reason=%s topic=%s partition=%d offset=%d: %s",
@@ -83,11 +92,12 @@ class Outputs:
         """Send an enriched event, and a copy to each of its tags' topics if configured."""
         key = event.item.item_id.encode()
         value = encode(event)
-        await self.produce(self.enriched, key, value)
+        await self.produce(self.enriched, key, value, enriched_item_headers(event))
         metrics.ENRICHED_OUT.inc()
-        if self.names.per_tag_topics:
+        if self.names.per_tag_topics and event.tags:
+            tagged = enriched_item_headers(event, tagged=True)
             for tag in event.tags:
-                await self.produce(self._tag_topic(tag.topic), key, value)
+                await self.produce(self._tag_topic(tag.topic), key, value, tagged)
         for tag in event.tags:
             metrics.TAGS_ASSIGNED.labels(tag.topic).inc()
         _observe_latency(event)

@@ -189,15 +189,27 @@ def demo_server(host: str, port: int, item_interval: float) -> None:
 @cli.command()
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Serve the demo feed.")
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="One line per event instead of the live view (the default when stdout is no terminal).",
+)
 @click.pass_context
-def run(ctx: click.Context, workers: int, demo: bool) -> None:
-    """Run everything: local broker (unless --bootstrap is given), demo feed, poller, workers."""
+def run(ctx: click.Context, workers: int, demo: bool, plain: bool) -> None:
+    """Run everything: local broker (unless --bootstrap is given), demo feed, poller, workers.
+
+    On a terminal it shows a live view (feeds, counters, latest events); the processes it
+    starts write their logs to <data_dir>/log/.
+    """
     from streams.local.supervisor import run_pipeline
 
     settings = _settings(ctx)
     config_path: Path | None = ctx.obj["config_path"]
     external = bool(ctx.obj["overrides"]) or "TELEX_KAFKA_BOOTSTRAP" in os.environ
-    run_pipeline(settings, config_path, workers=workers, demo=demo, local_broker=not external)
+    plain = plain or not sys.stdout.isatty()
+    run_pipeline(
+        settings, config_path, workers=workers, demo=demo, local_broker=not external, plain=plain
+    )
 
 
 def main() -> None:

@@ -7,7 +7,7 @@
      ├── FeedError          one feed failed (fetch or parse); the poller counts it and carries on
      │    └── ParseError (streams.poll.formats.model) the body is not a supported feed format
      ├── MessageError       one Kafka message or input line is unusable (bad JSON, wrong schema,
-     │                      `reason` says which): the agents send it to the DLQ, `telex enrich` stops
+     │                      `reason` says which): to the DLQ in the agents; `telex enrich` stops
      ├── ForbiddenAddressError (streams.poll.netguard) a URL or redirect to a refused address
      ├── BodyTooLargeError, ContentEncodingError (streams.poll.content_encoding) unusable bodies
      └── DemoDataError, FaultRequestError (streams.demo) bad demo data, a bad fault request

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaProducer
 
+from schemas.cloudevents import raw_item_headers
 from schemas.models import RawItem, encode
 from streams.poll.changes import Change
 from streams.poll.formats.model import ParsedFeed
@@ -43,7 +44,8 @@ def to_raw_item(
 
 
 class RawPublisher:
-    """Sends a batch of raw items and waits until the broker has all of them."""
+    """Sends a batch of raw items, with their CloudEvents headers, and waits until the broker
+    has all of them."""
 
     def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
         self._producer = producer
@@ -52,7 +54,12 @@ class RawPublisher:
     async def publish(self, items: Sequence[RawItem]) -> None:
         # Queue every send first and await them together: one await per item is 5-20 ms each.
         deliveries = [
-            await self._producer.send(self._topic, key=item.item_id.encode(), value=encode(item))
+            await self._producer.send(
+                self._topic,
+                key=item.item_id.encode(),
+                value=encode(item),
+                headers=raw_item_headers(item),
+            )
             for item in items
         ]
         await asyncio.gather(*deliveries)

@@ -1,5 +1,6 @@
 """What a real poller and worker write matches schemas/asyncapi.yaml: every public channel's
-records validate against the JSON Schema the document names, and keys are the documented ids."""
+records validate against the JSON Schema the document names, keys are the documented ids, and
+headers (CloudEvents, where the message documents them) match the message's headers schema."""
 
 from __future__ import annotations
 
@@ -70,15 +71,33 @@ def actual_topic(channel_id: str, settings: Settings, **parameters: str) -> str:
     return f"{settings.topics.prefix}.{address.removeprefix(DOCUMENTED_PREFIX)}"
 
 
+def headers_validator(message: dict[str, Any]) -> Draft202012Validator | None:
+    """The message's ``headers`` schema, ``#/components/...`` references inlined."""
+    if "headers" not in message:
+        return None
+    parts = message["headers"]["allOf"]
+    inlined = [
+        DOC["components"]["schemas"][p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
+        for p in parts
+    ]
+    return Draft202012Validator({"allOf": inlined})
+
+
 def check_records(channel_id: str, records: list[Any], registry: Registry) -> None:
-    """Each value validates against the channel's schema; each key is the documented id."""
+    """Each value validates against the channel's schema; each key is the documented id;
+    documented headers are there and valid (header values are UTF-8)."""
     message = channel_message(channel_id)
     validator = validator_for(channel_id, registry)
+    headers = headers_validator(message)
     key_types = message["bindings"]["kafka"]["key"]["type"]
     for record in records:
         value = orjson.loads(record.value)
         errors = [e.message for e in validator.iter_errors(value)]
         assert errors == [], f"{channel_id} offset {record.offset}: {errors}"
+        if headers is not None:
+            found = {name: raw.decode() for name, raw in record.headers}
+            errors = [e.message for e in headers.iter_errors(found)]
+            assert errors == [], f"{channel_id} offset {record.offset} headers: {errors}"
         if record.key is None:
             assert "null" in key_types, f"{channel_id} offset {record.offset}: null key"
         else:

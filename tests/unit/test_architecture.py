@@ -33,6 +33,8 @@ PURE_MODULES = sorted(
         "streams/poll/schedule.py",
         "streams/poll/http_headers.py",
         "streams/poll/content_encoding.py",
+        "streams/local/view.py",
+        "streams/local/view_state.py",
         *(str(p.relative_to(ROOT)) for p in (ROOT / "streams/poll/formats").glob("*.py")),
         *(
             str(p.relative_to(ROOT))
@@ -40,6 +42,7 @@ PURE_MODULES = sorted(
             if str(p.relative_to(ROOT)) not in EDGE
         ),
         "schemas/models.py",
+        "schemas/cloudevents.py",
     ]
 )
 IO_PACKAGES = {

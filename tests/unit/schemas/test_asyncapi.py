@@ -12,7 +12,24 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from agents.tagging.taxonomy import load_taxonomy
-from schemas.models import SCHEMA_FILES
+from schemas.cloudevents import (
+    DEAD_LETTER_TYPE,
+    ENRICHED_ITEM_TYPE,
+    RAW_ITEM_TYPE,
+    TAGGED_ITEM_TYPE,
+    dead_letter_headers,
+    enriched_item_headers,
+    raw_item_headers,
+)
+from schemas.models import (
+    SCHEMA_FILES,
+    DeadLetter,
+    DedupInfo,
+    EnrichedItem,
+    MessageSource,
+    Processing,
+    RawItem,
+)
 from streams.settings import Settings
 from streams.topics import TopicSpec, topic_specs
 
@@ -20,6 +37,17 @@ SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 DOC: dict[str, Any] = yaml.safe_load((SCHEMAS / "asyncapi.yaml").read_text())
 MESSAGES: dict[str, Any] = DOC["components"]["messages"]
 TAG_SLUGS = [topic.id for topic in load_taxonomy().topics]
+RAW = RawItem(event_id="e1", item_id="f:1", revision=1, feed_id="f", feed_url="http://f/",
+              source_format="rss", title="t", summary="s", fetched="2024-12-04T09:00:00Z",
+              content_hash="h")  # fmt: skip
+ENRICHED = EnrichedItem(
+    "e1", RAW, "fr", "declared", DedupInfo("new", "f:1", None, None, None), (), "1",
+    Processing("2024-12-04T09:00:01Z", "2024-12-04T09:00:02Z"),
+)  # fmt: skip
+LETTER = DeadLetter(
+    "invalid_json", "not JSON", MessageSource("telex.items.raw", 0, 7, "Zjox"), "", 0,
+    "2024-12-04T09:00:03Z",
+)  # fmt: skip
 
 
 def resolve(ref: str) -> Any:
@@ -130,3 +158,39 @@ def test_every_dead_letter_reason_is_documented() -> None:
 def test_contract_names_event_id_as_the_deduplication_key() -> None:
     description = DOC["info"]["description"]
     assert "at-least-once" in description and "`event_id`" in description
+
+
+# The CloudEvents headers each public message documents, and a record of that kind's headers.
+CLOUDEVENT_MESSAGES = {
+    "rawItem": (RAW_ITEM_TYPE, lambda: raw_item_headers(RAW)),
+    "enrichedItem": (ENRICHED_ITEM_TYPE, lambda: enriched_item_headers(ENRICHED)),
+    "taggedItem": (TAGGED_ITEM_TYPE, lambda: enriched_item_headers(ENRICHED, tagged=True)),
+    "deadLetter": (DEAD_LETTER_TYPE, lambda: dead_letter_headers(LETTER)),
+}
+
+
+def headers_schema(message_id: str) -> dict[str, Any]:
+    """The message's ``headers`` schema with its ``#/components/...`` references inlined."""
+    schema: dict[str, Any] = MESSAGES[message_id]["headers"]
+    return {"allOf": [resolve(s["$ref"]) if "$ref" in s else s for s in schema["allOf"]]}
+
+
+def test_exactly_the_public_messages_document_cloudevents_headers() -> None:
+    assert {m for m in MESSAGES if "headers" in MESSAGES[m]} == set(CLOUDEVENT_MESSAGES)
+    public = {"rawItems", "enrichedItems", "taggedItems", "deadLetters"}
+    for name in public:
+        (ref,) = (m["$ref"] for m in channels()[name]["messages"].values())
+        assert ref.rsplit("/", 1)[-1] in CLOUDEVENT_MESSAGES, name
+
+
+@pytest.mark.parametrize("message_id", sorted(CLOUDEVENT_MESSAGES))
+def test_documented_headers_are_what_the_builder_writes(message_id: str) -> None:
+    kind, build = CLOUDEVENT_MESSAGES[message_id]
+    schema = headers_schema(message_id)
+    Draft202012Validator.check_schema(schema)
+    assert schema["allOf"][1]["properties"]["ce_type"]["const"] == kind
+    headers = {name: value.decode() for name, value in build()}
+    errors = [e.message for e in Draft202012Validator(schema).iter_errors(headers)]
+    assert errors == []
+    documented = set(schema["allOf"][0]["properties"])
+    assert set(headers) <= documented, set(headers) - documented
