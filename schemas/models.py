@@ -61,6 +61,8 @@ class RawItem:
     authors: tuple[str, ...] = ()
     published: str | None = None
     updated: str | None = None
+    content: str | None = None  # the full text, plain, bounded (poller.max_content_chars)
+    labels: dict[str, str] | None = None  # the feed's labels (poller feed setting `labels`)
     schema: str = RAW_ITEM_SCHEMA
 
     @classmethod
