@@ -204,6 +204,7 @@ class FeedState:
     last_error: str | None = None
     backoff_since: float | None = None
     next_poll_at: float | None = None
+    reset_at: str | None = None  # the feed setting reset_at last applied (telex feeds reset)
     schema: str = FEED_STATE_SCHEMA
 
     @classmethod
