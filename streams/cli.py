@@ -1,4 +1,4 @@
-"""The ``telex`` command line: run, poll, worker, broker, check, enrich, demo-server."""
+"""The ``telex`` command line: run, poll, worker, broker, check, enrich, demo-server, feeds."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import click
 import orjson
 
 from streams.errors import TelexError
+from streams.feeds_cmd import feeds
 from streams.settings import Settings, load_settings
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "demo" / "telex.yaml"
@@ -182,6 +183,9 @@ def run(ctx: click.Context, workers: int, demo: bool) -> None:
     config_path: Path | None = ctx.obj["config_path"]
     external = bool(ctx.obj["overrides"]) or "TELEX_KAFKA_BOOTSTRAP" in os.environ
     run_pipeline(settings, config_path, workers=workers, demo=demo, local_broker=not external)
+
+
+cli.add_command(feeds)
 
 
 def main() -> None:
