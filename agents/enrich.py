@@ -73,7 +73,10 @@ def tag_stage(
                          neutral=neutral)  # fmt: skip
     if with_meaning:
         # Computed here, where the work scales with raw partitions and workers.
-        embedding = meaning.embed([meaning.passage(raw.title, raw.summary)])[0]
+        # The richest text: the full content when the feed gave one longer than the summary
+        # (meaning.passage bounds it). Tags and word fingerprints keep to title and summary.
+        body = raw.content if raw.content and len(raw.content) > len(raw.summary) else raw.summary
+        embedding = meaning.embed([meaning.passage(raw.title, body)])[0]
         print_ = replace(print_, meaning=embedding)
     return FingerprintedItem(
         item=raw,

@@ -7,6 +7,7 @@ import asyncio
 import statistics
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,9 +40,14 @@ class ValidatorlessFetcher(Fetcher):
     """Drops the stored validators, so the server answers 200 with the same body."""
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResult:
-        return await super().fetch(url)
+        return await super().fetch(url, headers=headers)
 
 
 class LatenessPoller(Poller):

@@ -61,6 +61,8 @@ class RawItem:
     authors: tuple[str, ...] = ()
     published: str | None = None
     updated: str | None = None
+    content: str | None = None  # the full text, plain, bounded (poller.max_content_chars)
+    labels: dict[str, str] | None = None  # the feed's labels (poller feed setting `labels`)
     schema: str = RAW_ITEM_SCHEMA
 
     @classmethod
@@ -202,6 +204,7 @@ class FeedState:
     last_error: str | None = None
     backoff_since: float | None = None
     next_poll_at: float | None = None
+    reset_at: str | None = None  # the feed setting reset_at last applied (telex feeds reset)
     schema: str = FEED_STATE_SCHEMA
 
     @classmethod

@@ -1,4 +1,4 @@
-"""The ``telex`` command line: run, poll, worker, broker, check, enrich, demo-server."""
+"""The ``telex`` command line: run, poll, worker, broker, check, enrich, demo-server, feeds."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import click
 import orjson
 
 from streams.errors import TelexError
+from streams.feeds_cmd import feeds
 from streams.settings import Settings, load_settings
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "demo" / "telex.yaml"
@@ -210,6 +211,9 @@ def run(ctx: click.Context, workers: int, demo: bool, plain: bool) -> None:
     run_pipeline(
         settings, config_path, workers=workers, demo=demo, local_broker=not external, plain=plain
     )
+
+
+cli.add_command(feeds)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ Nothing else in telex reads the environment.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -92,13 +93,67 @@ class TopicSettings(_Section):
     per_tag_topics: bool = True
 
 
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+# RFC 9110 5.1: a field name is a token.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")
+# Headers the fetcher sets itself: conditional GET, decompression under the cap, framing.
+_RESERVED_HEADERS = frozenset({
+    "host", "content-length", "transfer-encoding", "connection", "if-none-match",
+    "if-modified-since", "accept-encoding",
+})  # fmt: skip
+
+
+class HeaderSecret(_Section):
+    """Where a feed request header's value comes from: an environment variable or a file.
+
+    The value is read when a request is sent (so a rotated secret file is picked up) and
+    never kept in the settings: neither a dump of the settings nor `telex feeds` can write it.
+    """
+
+    env: str | None = None
+    file: Path | None = None
+    prefix: str = ""  # put before the value, e.g. "Bearer "
+
+    @model_validator(mode="after")
+    def _one_source(self) -> HeaderSecret:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env (a variable name) or file (a path)")
+        return self
+
+    def value(self) -> str:
+        """The header value; ValueError (without the secret) when it cannot be read."""
+        if self.env is not None:
+            secret = os.environ.get(self.env)
+            if secret is None:
+                raise ValueError(f"environment variable {self.env} is not set")
+        else:
+            assert self.file is not None
+            try:
+                secret = self.file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(f"cannot read secret file {self.file}: {exc.strerror}") from None
+        secret = secret.strip()
+        if not secret or any(c in secret for c in "\r\n\x00"):
+            raise ValueError("the secret is empty or holds a line break")
+        return self.prefix + secret
+
+
 class FeedSettings(_Section):
     """One feed to poll."""
 
     id: str
     url: str
     interval_seconds: float = Field(default=300.0, ge=1.0, le=86400.0)
-    language: str | None = None
+    # Used when neither the feed nor its entries declare a language (ISO 639-1, e.g. "fr").
+    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+    title: str | None = None
+    # Free key/values carried on every raw and enriched event of the feed (outlet, country...).
+    labels: dict[str, str] = Field(default_factory=dict)
+    # Request headers for feeds behind a token: name -> {env: VAR} or {file: /path}.
+    headers: dict[str, HeaderSecret] = Field(default_factory=dict)
+    paused: bool = False  # kept with its state, not polled
+    # A new value clears the feed's backoff and a 410 stop, once (`telex feeds reset`).
+    reset_at: str | None = None
 
     @field_validator("id")
     @classmethod
@@ -114,11 +169,50 @@ class FeedSettings(_Section):
             raise ValueError("feed url must start with http:// or https://")
         return value
 
+    @field_validator("labels")
+    @classmethod
+    def _labels_are_bounded(cls, labels: dict[str, str]) -> dict[str, str]:
+        if len(labels) > 32:
+            raise ValueError("at most 32 labels per feed")
+        for key, value in labels.items():
+            if not _LABEL_KEY.match(key):
+                raise ValueError(f"label key {key!r} must be a lower-case slug (a-z, 0-9, _.-)")
+            if len(value) > 256:
+                raise ValueError(f"label {key!r} is longer than 256 characters")
+        return labels
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, headers: dict[str, HeaderSecret]) -> dict[str, HeaderSecret]:
+        for name in headers:
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"{name!r} is not an HTTP header name")
+            if name.lower() in _RESERVED_HEADERS:
+                raise ValueError(f"header {name!r} is set by the fetcher itself")
+        return headers
+
+    def request_headers(self) -> dict[str, str]:
+        """The extra request headers with their secret values (never log them); ValueError
+        naming the header when a secret cannot be read."""
+        headers = {}
+        for name, secret in self.headers.items():
+            try:
+                headers[name] = secret.value()
+            except ValueError as exc:
+                raise ValueError(f"feed {self.id}: header {name}: {exc}") from None
+        return headers
+
 
 class PollerSettings(_Section):
     """The feed poller and its politeness rules."""
 
     feeds: tuple[FeedSettings, ...] = ()
+    # A YAML or OPML file of more feeds, checked every feeds_reload_seconds and applied without
+    # a restart (streams/poll/feedlist.py); `telex feeds` edits it.
+    feeds_file: Path | None = None
+    feeds_reload_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # The full text of an item (`content` on raw events) is cut to this many characters.
+    max_content_chars: int = Field(default=20_000, ge=0, le=1_000_000)
     contact_url: str = "https://github.com/telex-news/telex"
     connect_timeout: float = Field(default=10.0, gt=0)
     read_timeout: float = Field(default=20.0, gt=0)
@@ -143,6 +237,7 @@ class PollerSettings(_Section):
             if feed.id in seen:
                 raise ValueError(f"duplicate feed id {feed.id!r}")
             seen.add(feed.id)
+            feed.request_headers()  # a secret that cannot be read is a configuration error
         return feeds
 
 

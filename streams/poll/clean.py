@@ -148,6 +148,15 @@ def _normalised_text(text: str) -> str:
     return unicodedata.normalize("NFC", collapse_whitespace(text))
 
 
+def bounded_text(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at the last space if one is near the end."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space >= limit * 0.9 else cut
+
+
 def sanitize_html(fragment: str, base_url: str) -> str:
     """Sanitized HTML on a tight allow-list, relative URLs resolved against base_url."""
     return _sanitizer(base_url).clean(strip_control_chars(fragment)).strip()

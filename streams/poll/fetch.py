@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -199,24 +199,39 @@ class Fetcher:
             self._session = None
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResult:
-        """GET `url` conditionally with the caller's stored validators; never raises for I/O."""
+        """GET `url` conditionally with the caller's stored validators; never raises for I/O.
+
+        `headers` (a feed's token, say) go to `url`'s origin only, never to a redirect
+        target elsewhere (as browsers drop Authorization on a cross-origin redirect).
+        """
         try:
             progress = _Progress(URL(url), time_budget=self._settings.total_timeout)
         except ValueError as error:
             return FetchResult(FetchOutcome.REFUSED_ADDRESS, None, url, error=f"bad URL: {error}")
+        conditional = _conditional_headers(etag, last_modified)
         async with self._all_slots:
             try:
-                return await self._follow(progress, _conditional_headers(etag, last_modified))
+                return await self._follow(progress, conditional, dict(headers or {}))
             except _FetchFailedError as failure:
                 return _failed(progress, failure.outcome, str(failure), failure.status)
 
-    async def _follow(self, progress: _Progress, headers: dict[str, str]) -> FetchResult:
+    async def _follow(
+        self, progress: _Progress, conditional: dict[str, str], extra: dict[str, str]
+    ) -> FetchResult:
         """Request hop after hop, checking each target, until a non-redirect response."""
+        origin = _origin(progress.url)
         while True:
             self._check_target(progress)
             progress.visited.add(progress.url)
+            own = extra and _origin(progress.url) == origin
+            headers = {**extra, **conditional} if own else conditional
             async with self._host_slots.hold(progress.url.host or ""):
                 result = await self._request_within_budget(progress, headers)
             if result is not None:
@@ -332,6 +347,10 @@ class Fetcher:
             cookie_jar=aiohttp.DummyCookieJar(),  # feeds get no cookies: no tracking, no state
             trust_env=False,
         )
+
+
+def _origin(url: URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host or "", url.port)
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:

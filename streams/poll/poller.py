@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from operator import attrgetter
+from typing import Any, Protocol
 
 from schemas.models import FeedState
 from streams import metrics
@@ -27,6 +28,7 @@ from streams.poll.parse_pool import ParsePool
 from streams.poll.publish import RawPublisher, to_raw_item
 from streams.poll.schedule import PollFeedback, SchedulePolicy, initial_delays, next_poll_delay
 from streams.poll.state import FeedStateStore
+from streams.poll.status import gone_message
 from streams.settings import FeedSettings, PollerSettings
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,9 @@ _COMPARED_FIELDS = attrgetter(
       if f.compare and f.name not in {"last_success_at", "next_poll_at", "last_outcome"})
 )  # fmt: skip
 _MAX_IDLE_SLEEP = 1.0
+# Feeds added while polling start within this many seconds (spread, so an imported list of
+# hundreds of feeds does not fetch all at once).
+_NEW_FEED_SPREAD = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,13 @@ class FeedRuntime:
     last_body_size: int = 0
     in_flight: bool = False
     unsaved: bool = False
+    removed: bool = False  # taken off the feed list while a poll was in flight
+
+
+class FeedListSource(Protocol):
+    """Where a new feed list comes from while polling (streams.poll.feedlist.FeedFileWatcher)."""
+
+    def check(self) -> tuple[FeedSettings, ...] | None: ...
 
 
 class Poller:
@@ -92,42 +104,120 @@ class Poller:
             backoff_base=settings.backoff_base_seconds, backoff_cap=settings.backoff_cap_seconds
         )
         self.feeds: dict[str, FeedRuntime] = {}
+        self.listed: tuple[FeedSettings, ...] = settings.feeds  # paused feeds included
         self._schedule: list[tuple[float, str]] = []  # heap of (due time, feed id)
+        # Saved states of feeds not polled now (paused, or not listed): a resumed feed goes on
+        # from its state. The poller is the state's only writer, so they stay current.
+        self._dormant: dict[str, FeedState] = {}
+        self._deletions: set[str] = set()  # removed feeds whose tombstone is not written yet
 
-    def load(self, states: dict[str, FeedState]) -> None:
-        """Set up each configured feed from its saved state; first polls are staggered."""
+    def load(
+        self, states: dict[str, FeedState], feeds: tuple[FeedSettings, ...] | None = None
+    ) -> None:
+        """Set up each listed feed from its saved state; first polls are staggered over each
+        feed's interval. `feeds` defaults to `poller.feeds`."""
+        self.listed = self._settings.feeds if feeds is None else feeds
+        self._dormant = dict(states)
+        active = [feed for feed in self.listed if not feed.paused]
+        delays = _first_delays(active, self._rng)
+        for feed in active:
+            self._start(feed, delays[feed.id])
+        unlisted = sorted(set(self._dormant) - {feed.id for feed in self.listed})
+        if unlisted:
+            log.warning(
+                "saved state of %d feeds not in the feed list kept (%s); `telex feeds remove ID` "
+                "deletes it", len(unlisted), ", ".join(unlisted[:10]),
+            )  # fmt: skip
+
+    def _start(self, feed: FeedSettings, first_delay: float) -> FeedRuntime:
         now = self._clock()
-        first_delays = self._first_delays()
-        for feed in self._settings.feeds:
-            state = states.get(feed.id)
-            if state is None or state.configured_url != feed.url:
-                # New feed, or the config now names another URL: start from the config's.
-                state = replace(state or FeedState(feed.id, feed.url), url=feed.url,
-                                configured_url=feed.url, etag=None, last_modified=None)  # fmt: skip
-            due = now + first_delays[feed.id]
-            if state.next_poll_at is not None:
-                due = min(due, max(now, state.next_poll_at))
-            self.feeds[feed.id] = FeedRuntime(feed, state, due)
+        state = _configured_state(self._dormant.pop(feed.id, None), feed)
+        due = now + first_delay
+        if state.next_poll_at is not None:
+            due = min(due, max(now, state.next_poll_at))
+        runtime = FeedRuntime(feed, state, due)
+        self.feeds[feed.id] = runtime
+        heapq.heappush(self._schedule, (due, feed.id))
+        _initialise_counters(feed.id)
+        metrics.FEED_INTERVAL.labels(feed.id).set(feed.interval_seconds)
+        metrics.NEXT_POLL.labels(feed.id).set(due if not state.gone else 0)
+        metrics.IN_BACKOFF.labels(feed.id).set(1 if state.failures else 0)
+        return runtime
+
+    async def apply_feeds(self, feeds: tuple[FeedSettings, ...]) -> None:
+        """Apply a new feed list without a restart: new feeds start polling within a few
+        seconds, removed feeds stop and their state is deleted, paused feeds stop and keep it,
+        changed settings apply from the next poll (a new URL or reset_at at once)."""
+        listed_ids = {feed.id for feed in feeds}
+        removed = {feed.id for feed in self.listed} - listed_ids
+        self.listed = feeds
+        wanted = {feed.id: feed for feed in feeds if not feed.paused}
+        for feed_id in [feed_id for feed_id in self.feeds if feed_id not in wanted]:
+            await self._stop(feed_id, delete=feed_id in removed)
+        for feed_id in removed & set(self._dormant):  # paused, then removed
+            del self._dormant[feed_id]
+            self._deletions.add(feed_id)
+            log.info("feed removed: feed_id=%s", feed_id)
+        added = [feed for feed in wanted.values() if feed.id not in self.feeds]
+        delays = _first_delays(added, self._rng, spread=_NEW_FEED_SPREAD)
+        for feed in added:
+            how = "resumed" if feed.id in self._dormant else "added"
+            log.info("feed %s: feed_id=%s url=%s", how, feed.id, feed.url)
+            self._deletions.discard(feed.id)
+            self._start(feed, delays[feed.id])
+        for feed in wanted.values():
+            runtime = self.feeds[feed.id]
+            if feed != runtime.feed:
+                self._reconfigure(runtime, feed)
+        await self._write_deletions()
+
+    def _reconfigure(self, runtime: FeedRuntime, feed: FeedSettings) -> None:
+        """New settings for a polled feed: a new URL or reset_at revives it now; a shorter
+        interval pulls its next poll in; anything else applies at its next poll."""
+        old, runtime.feed = runtime.feed, feed
+        log.info("feed settings changed: feed_id=%s", feed.id)
+        metrics.FEED_INTERVAL.labels(feed.id).set(feed.interval_seconds)
+        now = self._clock()
+        due = runtime.due
+        if _needs_revival(runtime.state, feed):
+            due = now
+        elif feed.interval_seconds < old.interval_seconds:
+            due = min(due, now + feed.interval_seconds)
+        if due < runtime.due and not runtime.in_flight:
+            runtime.due = due
             heapq.heappush(self._schedule, (due, feed.id))
-            _initialise_counters(feed.id)
-            metrics.FEED_INTERVAL.labels(feed.id).set(feed.interval_seconds)
             metrics.NEXT_POLL.labels(feed.id).set(due)
-            metrics.IN_BACKOFF.labels(feed.id).set(1 if state.failures else 0)
 
-    def _first_delays(self) -> dict[str, float]:
-        """Stagger feeds of the same interval over that interval (one pass per interval)."""
-        by_interval: dict[float, list[str]] = {}
-        for feed in self._settings.feeds:
-            by_interval.setdefault(feed.interval_seconds, []).append(feed.id)
-        delays: dict[str, float] = {}
-        for interval, ids in by_interval.items():
-            delays |= initial_delays(ids, interval, self._rng)
-        return delays
+    async def _stop(self, feed_id: str, *, delete: bool) -> None:
+        runtime = self.feeds.pop(feed_id)
+        log.info("feed %s: feed_id=%s", "removed" if delete else "paused", feed_id)
+        _forget_metrics(feed_id)
+        if not delete:
+            self._dormant[feed_id] = runtime.state
+        elif runtime.in_flight:
+            runtime.removed = True  # poll_feed deletes the state once the poll has ended
+        else:
+            self._deletions.add(feed_id)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll due feeds until `stop` is set; lets polls in flight finish (bounded)."""
+    async def _write_deletions(self) -> None:
+        """Tombstone removed feeds' states; those the broker refuses are tried again later."""
+        for feed_id in sorted(self._deletions):
+            try:
+                await self._store.delete(feed_id)
+            except Exception as exc:  # the broker may be restarting; polling must go on
+                log.warning("state of removed feed not deleted yet: feed_id=%s (%s)", feed_id, exc)
+                return
+            self._deletions.discard(feed_id)
+
+    async def run(self, stop: asyncio.Event, feed_list: FeedListSource | None = None) -> None:
+        """Poll due feeds until `stop` is set, applying `feed_list`'s changes as they come;
+        lets polls in flight finish (bounded)."""
         tasks: set[asyncio.Task[PollResult]] = set()
+        next_check = self._clock() + self._settings.feeds_reload_seconds
         while not stop.is_set():
+            if feed_list is not None and self._clock() >= next_check:
+                next_check = self._clock() + self._settings.feeds_reload_seconds
+                await self._check_feed_list(feed_list)
             for runtime in self._pop_due(self._clock()):
                 runtime.in_flight = True
                 task = asyncio.create_task(self.poll_feed(runtime))
@@ -137,38 +227,60 @@ class Poller:
         if tasks:
             await asyncio.wait(tasks, timeout=30.0)
 
+    async def _check_feed_list(self, feed_list: FeedListSource) -> None:
+        try:
+            feeds = feed_list.check()
+            if feeds is not None:
+                await self.apply_feeds(feeds)
+                log.info("feed list reloaded: %d feeds, %d polled", len(feeds), len(self.feeds))
+            elif self._deletions:
+                await self._write_deletions()
+        except Exception:  # a bug here must not stop the polling of the feeds already listed
+            log.exception("feed list reload failed; keeping the current list")
+
     def _pop_due(self, now: float) -> list[FeedRuntime]:
         """Feeds due by `now`, from a heap of due times: a wake-up costs O(due * log n)."""
         due: list[FeedRuntime] = []
         while self._schedule and self._schedule[0][0] <= now:
             when, feed_id = heapq.heappop(self._schedule)
-            runtime = self.feeds[feed_id]
-            # Entries are never updated in place: one whose time is not the feed's is stale.
-            if when == runtime.due and not runtime.in_flight and not runtime.state.gone:
+            runtime = self.feeds.get(feed_id)
+            # Entries are never updated in place: one whose time is not the feed's is stale
+            # (or its feed was removed). A stopped feed (410) waits for a new URL or a reset.
+            if runtime is None or when != runtime.due or runtime.in_flight:
+                continue
+            if not runtime.state.gone or _needs_revival(runtime.state, runtime.feed):
                 due.append(runtime)
         return due
 
     async def poll_feed(self, runtime: FeedRuntime) -> PollResult:
         """One refresh of one feed, then its state saved and its next poll scheduled."""
         saved = runtime.state
+        runtime.state = _configured_state(runtime.state, runtime.feed)
         try:
             result = await self._refresh(runtime)
         except Exception as exc:  # a bug must cost one feed one poll, not the poller
             log.exception("poll failed: feed_id=%s", runtime.feed.id)
             result = PollResult("internal_error", error=repr(exc))
         try:
-            await self._conclude(runtime, result, saved)
+            if not runtime.removed:
+                await self._conclude(runtime, result, saved)
         finally:
             runtime.in_flight = False
-            if runtime.due != float("inf"):
+            if runtime.removed:
+                self._deletions.add(runtime.feed.id)
+                await self._write_deletions()
+            elif _needs_revival(runtime.state, runtime.feed):
+                runtime.due = self._clock()  # reset or new URL while this poll was in flight
+            if not runtime.removed and runtime.due != float("inf"):
                 heapq.heappush(self._schedule, (runtime.due, runtime.feed.id))
         return result
 
     async def _refresh(self, runtime: FeedRuntime) -> PollResult:
         state = runtime.state
         fetched = await self._fetcher.fetch(
-            state.url, etag=state.etag, last_modified=state.last_modified
-        )
+            state.url, etag=state.etag, last_modified=state.last_modified,
+            headers=runtime.feed.request_headers(),
+        )  # fmt: skip
         self._record_fetch(runtime, fetched)
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
             return PollResult("not_modified")
@@ -201,12 +313,20 @@ class Poller:
     async def _publish(
         self, runtime: FeedRuntime, parsed: ParsedFeed, fetched: FetchResult, body_hash: str
     ) -> int:
-        feed_id = runtime.feed.id
+        feed = runtime.feed
+        feed_id = feed.id
         changeset = detect_changes(runtime.state, parsed.entries)
         moment = datetime.fromtimestamp(self._clock(), UTC)
         items = [
             to_raw_item(
-                change, feed_id=feed_id, feed_url=fetched.url, parsed=parsed, fetched=moment
+                change,
+                feed_id=feed_id,
+                feed_url=fetched.url,
+                parsed=parsed,
+                fetched=moment,
+                feed_language=feed.language,
+                labels=feed.labels,
+                max_content_chars=self._settings.max_content_chars,
             )
             for change in changeset.changes
         ]
@@ -293,7 +413,8 @@ class Poller:
             self._policy,
         )
         if delay is None:
-            log.warning("feed gone (410): feed_id=%s; polling stopped until restart", feed_id)
+            last_error = gone_message(feed_id)
+            log.warning("feed_id=%s %s", feed_id, last_error)
         runtime.due = now + delay if delay is not None else float("inf")
         state = replace(
             before, failures=failures, backoff_since=backoff_since, last_error=last_error,
@@ -326,6 +447,54 @@ class Poller:
 
     def status(self) -> list[FeedState]:
         return [runtime.state for runtime in self.feeds.values()]
+
+
+def _configured_state(state: FeedState | None, feed: FeedSettings) -> FeedState:
+    """The saved state as the feed's settings want it: a new feed starts from its URL; a URL
+    changed in the feed list, or a new reset_at, starts again without backoff or 410 stop."""
+    if state is None:
+        state = FeedState(feed.id, feed.url)
+    if state.configured_url != feed.url:
+        state = replace(state, url=feed.url, configured_url=feed.url, etag=None,
+                        last_modified=None, **_REVIVED)  # fmt: skip
+    if feed.reset_at is not None and feed.reset_at != state.reset_at:
+        state = replace(state, reset_at=feed.reset_at, **_REVIVED)
+    return state
+
+
+def _needs_revival(state: FeedState, feed: FeedSettings) -> bool:
+    return state.configured_url != feed.url or (
+        feed.reset_at is not None and feed.reset_at != state.reset_at
+    )
+
+
+# What a reset clears: the run of failures, its backoff and a 410 stop.
+_REVIVED: dict[str, Any] = {
+    "failures": 0, "backoff_since": None, "gone": False, "last_error": None, "next_poll_at": None,
+}  # fmt: skip
+
+
+def _first_delays(
+    feeds: list[FeedSettings], rng: random.Random, spread: float | None = None
+) -> dict[str, float]:
+    """Stagger feeds of the same interval over that interval (or `spread` seconds if shorter;
+    one pass per interval)."""
+    by_interval: dict[float, list[str]] = {}
+    for feed in feeds:
+        by_interval.setdefault(feed.interval_seconds, []).append(feed.id)
+    delays: dict[str, float] = {}
+    for interval, ids in by_interval.items():
+        window = interval if spread is None else min(interval, spread)
+        delays |= initial_delays(ids, window, rng)
+    return delays
+
+
+def _forget_metrics(feed_id: str) -> None:
+    """Drop a feed's gauges, so a feed no longer polled raises no stale or backoff alert."""
+    for gauge in (metrics.LAST_SUCCESS, metrics.FEED_INTERVAL, metrics.IN_BACKOFF,
+                  metrics.BACKOFF_SINCE, metrics.NEXT_POLL):  # fmt: skip
+        with contextlib.suppress(KeyError):
+            gauge.remove(feed_id)
 
 
 def _worth_saving(before: FeedState, after: FeedState) -> bool:

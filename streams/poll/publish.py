@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from aiokafka import AIOKafkaProducer
@@ -11,15 +11,22 @@ from aiokafka import AIOKafkaProducer
 from schemas.cloudevents import raw_item_headers
 from schemas.models import RawItem, encode
 from streams.poll.changes import Change
+from streams.poll.clean import bounded_text
 from streams.poll.formats.model import ParsedFeed
 from streams.poll.identity import canonical_url, event_id
 
+DEFAULT_MAX_CONTENT_CHARS = 20_000
+
 
 def to_raw_item(
-    change: Change, *, feed_id: str, feed_url: str, parsed: ParsedFeed, fetched: datetime
-) -> RawItem:
-    """The raw-item event for one new item or revision."""
+    change: Change, *, feed_id: str, feed_url: str, parsed: ParsedFeed, fetched: datetime,
+    feed_language: str | None = None, labels: Mapping[str, str] | None = None,
+    max_content_chars: int = DEFAULT_MAX_CONTENT_CHARS,
+) -> RawItem:  # fmt: skip
+    """The raw-item event for one new item or revision; `feed_language` (the feed's setting)
+    stands in when neither the entry nor the document declares one."""
     entry = change.entry
+    content = bounded_text(entry.content, max_content_chars) if entry.content else None
     return RawItem(
         event_id=event_id(change.item_id, change.revision),
         item_id=change.item_id,
@@ -34,12 +41,14 @@ def to_raw_item(
         title=entry.title,
         summary=entry.summary,
         summary_html=entry.summary_html,
-        language=entry.language or parsed.language,
+        language=entry.language or parsed.language or feed_language,
         authors=entry.authors,
         published=_iso(entry.published),
         updated=_iso(entry.updated),
         fetched=_iso(fetched) or "",
         content_hash=change.content_hash,
+        content=content or None,
+        labels=dict(labels) if labels else None,
     )
 
 

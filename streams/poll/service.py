@@ -17,18 +17,21 @@ from typing import TypeVar
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from schemas.models import encode
+from schemas.models import FeedState, encode
 from streams import __version__, metrics
+from streams.errors import ConfigError
 from streams.health import start_health_server
 from streams.kafka import broker_reachable, reliable_producer, started, with_broker
 from streams.poll.changes import detect_changes
+from streams.poll.feedlist import FeedFileWatcher
 from streams.poll.fetch import Fetcher, FetchOutcome, FetchSettings, user_agent
 from streams.poll.parse import parse_feed
 from streams.poll.parse_pool import ParsePool
 from streams.poll.poller import Poller
 from streams.poll.publish import RawPublisher, to_raw_item
 from streams.poll.state import FeedStateStore
-from streams.settings import PollerSettings, Settings
+from streams.poll.status import describe_all
+from streams.settings import FeedSettings, PollerSettings, Settings
 from streams.topics import TopicNames, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -67,8 +70,10 @@ async def run_poller(settings: Settings, *, wait: float | None = None) -> None:
 
     Waits for the broker first (at most `wait` seconds if given), /readyz answering 503.
     """
-    if not settings.poller.feeds:
-        log.warning("no feeds configured: add some under poller.feeds in the config file")
+    watcher = feed_list_watcher(settings)
+    feeds = watcher.load() if watcher else settings.poller.feeds
+    if not feeds and watcher is None:
+        log.warning("no feeds configured: add some under poller.feeds or in poller.feeds_file")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -97,9 +102,9 @@ async def run_poller(settings: Settings, *, wait: float | None = None) -> None:
                     parse_pool=parse_pool,
                 )
                 try:
-                    poller.load(await store.load_all())
+                    poller.load(await store.load_all(), feeds)
                     log.info("polling %d feeds into %s", len(poller.feeds), names.raw)
-                    await poller.run(stop)
+                    await poller.run(stop, watcher)
                 finally:
                     await asyncio.to_thread(parse_pool.close)
         finally:
@@ -131,41 +136,60 @@ async def _unless_stopped(stop: asyncio.Event, work: Awaitable[T]) -> T | None:
     return None if working.cancelled() else working.result()
 
 
-async def print_status(settings: Settings, *, wait: float) -> None:
-    """Print every feed's saved state (backoff, failures, last outcome) as JSON lines.
+def feed_list_watcher(settings: Settings) -> FeedFileWatcher | None:
+    """The watcher of `poller.feeds_file` (None without one); it lists inline feeds too."""
+    path = settings.poller.feeds_file
+    return FeedFileWatcher(path, settings.poller.feeds) if path is not None else None
 
-    Waits at most `wait` seconds for the broker.
-    """
+
+def listed_feeds(settings: Settings) -> tuple[FeedSettings, ...]:
+    """`poller.feeds` and the feeds file's feeds; ConfigError if the file is invalid."""
+    watcher = feed_list_watcher(settings)
+    return watcher.load() if watcher else settings.poller.feeds
+
+
+async def load_states(
+    settings: Settings, timeout: float = 60.0, *, wait: float | None = None
+) -> dict[str, FeedState]:
+    """Every feed's saved state, read from the state topic (the broker awaited at most `wait`
+    seconds, if given)."""
     names = TopicNames.from_settings(settings)
     producer = await with_broker(settings.kafka, lambda: _connect(settings), timeout=wait)
     try:
-        states = await FeedStateStore(settings.kafka, names.feeds_state, producer).load_all()
+        store = FeedStateStore(settings.kafka, names.feeds_state, producer)
+        return await store.load_all(timeout)
     finally:
         await producer.stop()
-    for state in states.values():
-        print(
-            orjson.dumps(
-                {
-                    "feed_id": state.feed_id,
-                    "url": state.url,
-                    "in_backoff": state.failures > 0,
-                    "failures": state.failures,
-                    "backoff_since": _iso(state.backoff_since),
-                    "gone": state.gone,
-                    "last_outcome": state.last_outcome,
-                    "last_error": state.last_error,
-                    "last_success_at": _iso(state.last_success_at),
-                    "next_poll_at": _iso(state.next_poll_at),
-                    "known_items": len(state.items),
-                }
-            ).decode()
-        )
+
+
+async def delete_states(settings: Settings, feed_ids: list[str]) -> None:
+    """Tombstone the saved state of feeds taken off the list (`telex feeds remove`)."""
+    names = TopicNames.from_settings(settings)
+    producer = await started(reliable_producer(settings.kafka))
+    try:
+        store = FeedStateStore(settings.kafka, names.feeds_state, producer)
+        for feed_id in feed_ids:
+            await store.delete(feed_id)
+    finally:
+        await producer.stop()
+
+
+async def print_status(settings: Settings, *, wait: float) -> None:
+    """Print every feed's status and saved state (backoff, failures, last outcome) as JSON
+    lines: listed feeds first, then saved states of feeds no longer listed. Waits at most
+    `wait` seconds for the broker."""
+    try:
+        feeds = listed_feeds(settings)
+    except ConfigError as exc:
+        log.warning("feed list unreadable, printing saved states only: %s", exc)
+        feeds = ()
+    states = await load_states(settings, wait=wait)
+    for entry in describe_all(states, feeds):
+        print(orjson.dumps(entry).decode())
 
 
 async def check_feed(settings: Settings, url: str, *, allow_private: bool) -> list[str]:
     """Fetch and parse one URL once; the items it would publish, as JSON lines."""
-    from schemas.models import FeedState
-
     async with Fetcher(fetch_settings(settings.poller, allow_private=allow_private)) as fetcher:
         fetched = await fetcher.fetch(url)
     if fetched.outcome is not FetchOutcome.OK:
@@ -188,13 +212,14 @@ async def check_feed(settings: Settings, url: str, *, allow_private: bool) -> li
     now = datetime.now(UTC)
     return [
         encode(
-            to_raw_item(c, feed_id="check", feed_url=fetched.url, parsed=parsed, fetched=now)
+            to_raw_item(
+                c,
+                feed_id="check",
+                feed_url=fetched.url,
+                parsed=parsed,
+                fetched=now,
+                max_content_chars=settings.poller.max_content_chars,
+            )
         ).decode()
         for c in changes
     ]
-
-
-def _iso(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")

@@ -50,6 +50,10 @@ class FeedStateStore:
             self._topic, key=state.feed_id.encode(), value=encode(state)
         )
 
+    async def delete(self, feed_id: str) -> None:
+        """Delete a removed feed's state: a tombstone (null value) that compaction keeps last."""
+        await self._producer.send_and_wait(self._topic, key=feed_id.encode(), value=None)
+
     async def _read_to_end(self, consumer: AIOKafkaConsumer) -> dict[str, FeedState]:
         partitions = await self._wait_for_partitions(consumer)
         consumer.assign(partitions)

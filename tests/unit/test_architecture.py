@@ -153,8 +153,10 @@ def test_only_settings_reads_the_environment() -> None:
     ]
     # broker.py reads JAVA_HOME (the JVM to run), cli.py checks whether the user named a
     # cluster, supervisor.py hands the environment to its children: process-level concerns.
+    # settings.py reads the variables a feed's request headers name (their secret values).
     assert sorted(readers) == [
         "streams/cli.py",
         "streams/local/broker.py",
         "streams/local/supervisor.py",
+        "streams/settings.py",
     ]

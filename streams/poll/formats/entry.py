@@ -19,13 +19,15 @@ from streams.poll.formats.model import ParsedEntry
 
 @dataclass(slots=True)
 class RawEntry:
-    """Fields as found in the document; HTML flags say how to read title and summary."""
+    """Fields as found in the document; HTML flags say how to read summary and content."""
 
     guid: str | None = None
     link: str | None = None
     title: str = ""
     summary: str = ""
     summary_is_html: bool = True
+    content: str = ""
+    content_is_html: bool = True
     language: str | None = None
     published: datetime | None = None
     updated: datetime | None = None
@@ -45,6 +47,7 @@ def build_entry(raw: RawEntry, base_url: str) -> ParsedEntry:
         published=raw.published,
         updated=raw.updated,
         authors=unique_names(raw.authors),
+        content=_content(raw),
     )
 
 
@@ -62,6 +65,12 @@ def _summary(raw: RawEntry, base_url: str) -> tuple[str, str | None]:
         text, sanitized = clean_and_sanitize(raw.summary, base_url)
         return text, sanitized or None
     return _plain(raw.summary), sanitize_html(html.escape(raw.summary), base_url) or None
+
+
+def _content(raw: RawEntry) -> str | None:
+    """Plain text of the full content (nh3 strips every tag), None when blank."""
+    text = clean_text(raw.content) if raw.content_is_html else _plain(raw.content)
+    return text or None
 
 
 def _plain(text: str) -> str:

@@ -28,6 +28,8 @@ def parse_fast(xml_text: str, *, url: str, max_items: int) -> ParsedFeed | None:
     """A ParsedFeed for plain RSS 2.0 / Atom 1.0, or None to defer to feedparser."""
     if "<!DOCTYPE" in xml_text[:4096] or "<!ENTITY" in xml_text:
         return None
+    if "xml:lang" in xml_text and "<rss" in xml_text[:4096]:
+        return None  # feedparser tracks the xml:lang in scope of each RSS element
     try:
         root = ET.fromstring(xml_text)
     except ET.ParseError:
@@ -43,7 +45,7 @@ def _rss(root: ET.Element, url: str, max_items: int) -> ParsedFeed | None:
     channel = root.find("channel")
     if channel is None:
         return None
-    language = _child_text(channel, "language") or None
+    language = _channel_language(channel)
     items = channel.findall("item")[:max_items]
     return ParsedFeed(
         format="rss",
@@ -61,7 +63,8 @@ def _rss_item(item: ET.Element, language: str | None) -> RawEntry:
     link = _child_text(item, "link").strip()
     if not link and guid is not None and guid.get("isPermaLink", "true") == "true":
         link = guid_text if _ABSOLUTE.match(guid_text) else ""
-    summary = _child_text(item, "description") or _child_text(item, f"{_CONTENT}encoded")
+    content = _child_text(item, f"{_CONTENT}encoded")
+    summary = _child_text(item, "description") or content
     authors = [_child_text(item, f"{_DC}creator") or _child_text(item, "author")]
     return RawEntry(
         guid=guid_text or None,
@@ -69,14 +72,24 @@ def _rss_item(item: ET.Element, language: str | None) -> RawEntry:
         title=_child_text(item, "title"),
         summary=summary,
         summary_is_html=bool(_LOOKS_LIKE_HTML.search(summary)),
-        language=language,
+        content=content,
+        language=_child_text(item, f"{_DC}language") or language,
         published=parse_date(_child_text(item, "pubDate") or _child_text(item, f"{_DC}date")),
         authors=authors,
     )
 
 
+def _channel_language(channel: ET.Element) -> str | None:
+    """<language> or <dc:language>, the later one if both (as feedparser reads them)."""
+    language = None
+    for child in channel:
+        if child.tag in ("language", f"{_DC}language"):
+            language = child.text or None
+    return language
+
+
 def _atom(root: ET.Element, url: str, max_items: int) -> ParsedFeed:
-    language = root.get(_XML_LANG)
+    language = root.get(_XML_LANG) or _child_text(root, f"{_DC}language") or None
     entries = root.findall(f"{_ATOM}entry")[:max_items]
     return ParsedFeed(
         format="atom",
@@ -89,18 +102,23 @@ def _atom(root: ET.Element, url: str, max_items: int) -> ParsedFeed:
 
 
 def _atom_entry(entry: ET.Element, language: str | None) -> RawEntry:
+    content = entry.find(f"{_ATOM}content")
     summary = entry.find(f"{_ATOM}summary")
     if summary is None or not (summary.text or "").strip():
-        summary = entry.find(f"{_ATOM}content")
+        summary = content
     summary_text = (summary.text or "") if summary is not None else ""
     summary_type = summary.get("type", "text") if summary is not None else "text"
+    content_text = (content.text or "") if content is not None else ""
+    content_type = content.get("type", "text") if content is not None else "text"
     return RawEntry(
         guid=_child_text(entry, f"{_ATOM}id") or None,
         link=_atom_link(entry),
         title=_child_text(entry, f"{_ATOM}title"),
         summary=summary_text,
         summary_is_html=summary_type == "html",
-        language=entry.get(_XML_LANG) or language,
+        content=content_text,
+        content_is_html=content_type == "html",
+        language=_child_text(entry, f"{_DC}language") or entry.get(_XML_LANG) or language,
         published=parse_date(_child_text(entry, f"{_ATOM}published") or None),
         updated=parse_date(_child_text(entry, f"{_ATOM}updated") or None),
         authors=[_child_text(a, f"{_ATOM}name") for a in entry.findall(f"{_ATOM}author")],

@@ -39,12 +39,15 @@ def parse_jsonfeed(text: str, *, url: str, max_items: int) -> ParsedFeed:
 
 def _raw_item(item: dict[str, Any], feed_language: str | None) -> RawEntry:
     summary, is_html = _summary(item)
+    content, content_is_html = _content(item)
     return RawEntry(
         guid=_text(item.get("id")),  # 1.0 feeds sometimes use numbers
         link=_text(item.get("url")) or _text(item.get("external_url")),
         title=_text(item.get("title")) or "",
         summary=summary,
         summary_is_html=is_html,
+        content=content,
+        content_is_html=content_is_html,
         language=_text(item.get("language")) or feed_language,
         published=parse_date(_text(item.get("date_published"))),
         updated=parse_date(_text(item.get("date_modified"))),
@@ -57,6 +60,11 @@ def _summary(item: dict[str, Any]) -> tuple[str, bool]:
     summary = _text(item.get("summary"))
     if summary:
         return summary, False
+    return _content(item)
+
+
+def _content(item: dict[str, Any]) -> tuple[str, bool]:
+    """The full content, HTML before text."""
     html = _text(item.get("content_html"))
     if html:
         return html, True

@@ -58,12 +58,14 @@ def update_guid(update: dict[str, Any], page_url: str) -> str:
 
 
 def _raw_update(update: dict[str, Any], page_url: str, language: str | None) -> RawEntry:
-    body = _text(update.get("articleBody")) or _text(update.get("description")) or ""
+    article_body = _text(update.get("articleBody")) or ""
+    body = article_body or _text(update.get("description")) or ""
     return RawEntry(
         guid=update_guid(update, page_url),
         link=_text(update.get("url")) or _text(update.get("@id")),
         title=_text(update.get("headline")) or _text(update.get("name")) or "",
         summary=body,
+        content=article_body,
         language=_language(update) or language,
         published=parse_date(_text(update.get("datePublished"))),
         updated=parse_date(_text(update.get("dateModified"))),

@@ -25,6 +25,9 @@ class ParsedEntry:
     published: datetime | None
     updated: datetime | None
     authors: tuple[str, ...]
+    # The full text as plain text (RSS content:encoded, Atom content, JSON Feed content_html or
+    # content_text, LiveBlogPosting articleBody), None when the entry carries none.
+    content: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,7 @@ def _format_name(version: str) -> str:
 
 def _raw_entry(entry: Any, feed_language: str | None) -> RawEntry:
     summary, summary_type = _summary_and_type(entry)
+    content, content_type = _content_and_type(entry)
     title_detail = entry.get("title_detail") or {}
     return RawEntry(
         guid=entry.get("id") or None,
@@ -71,7 +72,10 @@ def _raw_entry(entry: Any, feed_language: str | None) -> RawEntry:
         title=entry.get("title", ""),
         summary=summary,
         summary_is_html=summary_type in _HTML_TYPES,
-        language=title_detail.get("language") or feed_language,
+        content=content,
+        content_is_html=content_type in _HTML_TYPES,
+        # The entry's own <dc:language>, else the xml:lang in scope, else the feed's language.
+        language=dict.get(entry, "language") or title_detail.get("language") or feed_language,
         published=from_struct_time(entry.get("published_parsed")),
         # dict.get: FeedParserDict.get would silently fall back to the published date.
         updated=from_struct_time(dict.get(entry, "updated_parsed")),
@@ -91,6 +95,11 @@ def _summary_and_type(entry: Any) -> tuple[str, str]:
     detail = entry.get("summary_detail")
     if detail and detail.get("value"):
         return str(detail["value"]), str(detail.get("type", "text/html"))
+    return _content_and_type(entry)
+
+
+def _content_and_type(entry: Any) -> tuple[str, str]:
+    """The full content (RSS content:encoded, Atom content): its first non-empty value."""
     for content in entry.get("content") or ():
         if content.get("value"):
             return str(content["value"]), str(content.get("type", "text/html"))

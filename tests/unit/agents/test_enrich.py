@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from agents.dedup import meaning
 from agents.dedup.window import Deduplicator
 from agents.enrich import (
     DedupOutcome,
@@ -172,3 +173,37 @@ def test_event_time_prefers_published_then_updated_then_fetched(
 )
 def test_parse_timestamp(stamp: str, seconds: float) -> None:
     assert parse_timestamp(stamp) == seconds
+
+
+@pytest.mark.parametrize(
+    ("content", "embedded_body"),
+    [
+        (None, "summary"),  # no content: exactly as before
+        ("Court.", "summary"),  # shorter than the summary: the summary is the richer text
+        ("long", "content"),
+    ],
+)
+def test_embedding_reads_the_content_when_it_is_longer(
+    content: str | None, embedded_body: str, taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed = SEED_ITEMS[1]
+    if content == "long":
+        content = seed["summary"] + " " + "La suite du texte intégral de l’article. " * 60
+    passages: list[str] = []
+    real_embed = meaning.embed
+
+    def recording_embed(texts: list[str]) -> list[bytes]:
+        passages.extend(texts)
+        return real_embed(texts)
+
+    monkeypatch.setattr(meaning, "embed", recording_embed)
+    plain = tag_stage(_raw(seed), taxonomy, received_at=RECEIVED)
+    rich = tag_stage(_raw(seed, content=content), taxonomy, received_at=RECEIVED)
+    body = content if embedded_body == "content" else seed["summary"]
+    assert passages[1] == meaning.passage(seed["title"], body)
+    assert len(passages[1]) <= meaning.MAX_CHARS
+    # Tags and the word fingerprint keep to title and summary.
+    assert rich.tags == plain.tags
+    words = {key: value for key, value in rich.fingerprint.items() if key != "meaning"}
+    assert words == {key: value for key, value in plain.fingerprint.items() if key != "meaning"}
+    assert (rich.fingerprint == plain.fingerprint) == (embedded_body == "summary")

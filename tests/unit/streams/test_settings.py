@@ -181,3 +181,67 @@ def test_missing_secret_file_is_a_config_error_naming_the_file(
     monkeypatch.setenv("TELEX_KAFKA_SASL_PASSWORD_FILE", str(tmp_path / "absent"))
     with pytest.raises(ConfigError, match=r"cannot read secret file .*absent"):
         load_settings()
+
+
+def _feed(**values: object) -> dict[str, object]:
+    return {"id": "ft", "url": "https://ft.example/rss", **values}
+
+
+def test_feed_headers_from_an_environment_variable_or_a_file_never_print(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FT_TOKEN", "tok-from-env")
+    (tmp_path / "key").write_text("key-from-file\n")
+    headers = {
+        "Authorization": {"env": "FT_TOKEN", "prefix": "Bearer "},
+        "X-Api-Key": {"file": str(tmp_path / "key")},
+    }
+    settings = load_settings(None, poller={"feeds": [_feed(headers=headers)]})
+    feed = settings.poller.feeds[0]
+    assert feed.request_headers() == {
+        "Authorization": "Bearer tok-from-env",
+        "X-Api-Key": "key-from-file",
+    }
+    for shown in (repr(settings), str(feed), feed.model_dump_json(), str(feed.model_dump())):
+        assert "tok-from-env" not in shown and "key-from-file" not in shown
+
+
+@pytest.mark.parametrize(
+    ("feed", "message"),
+    [
+        (_feed(headers={"Authorization": {"env": "TELEX_TEST_UNSET_TOKEN"}}),
+         "environment variable TELEX_TEST_UNSET_TOKEN is not set"),
+        (_feed(headers={"Authorization": {"file": "/nonexistent/token"}}),
+         "cannot read secret file /nonexistent/token"),
+        (_feed(headers={"Authorization": {}}), "give exactly one of env"),
+        (_feed(headers={"Authorization": "Bearer inline"}), "headers.Authorization"),
+        (_feed(headers={"If-None-Match": {"env": "HOME"}}), "set by the fetcher itself"),
+        (_feed(headers={"Bad Header": {"env": "HOME"}}), "is not an HTTP header name"),
+        (_feed(labels={"Outlet": "x"}), "must be a lower-case slug"),
+        (_feed(labels={"outlet": "x" * 300}), "longer than 256"),
+        (_feed(language="french!"), "poller.feeds.0.language"),
+    ],
+)  # fmt: skip
+def test_bad_feed_settings_name_the_problem(feed: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match="invalid setting") as caught:
+        load_settings(None, poller={"feeds": [feed]})
+    assert message in str(caught.value)
+
+
+def test_feed_labels_language_and_feeds_file_are_read(tmp_path: Path) -> None:
+    settings = load_settings(
+        None,
+        poller={
+            "feeds": [_feed(labels={"outlet": "FT", "country": "gb"}, language="en")],
+            "feeds_file": str(tmp_path / "feeds.yaml"),
+            "max_content_chars": 5000,
+        },
+    )
+    feed = settings.poller.feeds[0]
+    assert (feed.labels, feed.language, feed.paused) == (
+        {"outlet": "FT", "country": "gb"},
+        "en",
+        False,
+    )
+    assert settings.poller.feeds_file == tmp_path / "feeds.yaml"
+    assert settings.poller.max_content_chars == 5000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.poll.clean import clean_text, safe_link, sanitize_html
+from streams.poll.clean import bounded_text, clean_text, safe_link, sanitize_html
 
 BASE = "https://www.exemple-info.fr/live/ukraine"
 
@@ -76,3 +76,19 @@ def test_sanitize_html_with_unusable_base_drops_relative_links() -> None:
 )
 def test_safe_link(link: str | None, expected: str | None) -> None:
     assert safe_link(link, BASE) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("short", 10, "short"),
+        ("one two three four", 18, "one two three four"),
+        ("one two three four", 16, "one two three fo"),  # no space near the end: a hard cut
+        ("aaaaaaaaaa bbbbbbbbbb cc", 23, "aaaaaaaaaa bbbbbbbbbb"),  # the last word is dropped
+        ("", 0, ""),
+        ("abc", 0, ""),
+    ],
+)
+def test_bounded_text(text: str, limit: int, expected: str) -> None:
+    assert bounded_text(text, limit) == expected
+    assert len(bounded_text(text, limit)) <= limit

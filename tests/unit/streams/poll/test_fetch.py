@@ -374,3 +374,20 @@ async def test_bad_urls_and_dead_servers_do_not_raise(url: str, outcome: FetchOu
 )
 def test_classify_status(status: int, has_retry_after: bool, outcome: FetchOutcome) -> None:
     assert classify_status(status, has_retry_after) is outcome
+
+
+async def test_feed_headers_go_to_the_feed_origin_only(server: Server) -> None:
+    token = {"Authorization": "Bearer s3cret", "X-Client": "telex"}
+    same_origin = server.url(_redirect(302, "/feed"))
+    other_origin = server.url(_redirect(302, server.url("/feed").replace("127.0.0.1", "localhost")))
+    async with Fetcher(SETTINGS) as fetcher:
+        assert (await fetcher.fetch(same_origin, headers=token)).outcome is FetchOutcome.OK
+        assert (await fetcher.fetch(other_origin, headers=token)).outcome is FetchOutcome.OK
+    seen = [(r.host.split(":")[0], r.headers.get("Authorization")) for r in server.log.requests]
+    assert seen == [
+        ("127.0.0.1", "Bearer s3cret"),  # the feed, and its redirect on the same origin
+        ("127.0.0.1", "Bearer s3cret"),
+        ("127.0.0.1", "Bearer s3cret"),
+        ("localhost", None),  # another origin: the token stays home
+    ]
+    assert server.log.requests[1].headers["X-Client"] == "telex"

@@ -256,7 +256,14 @@ def test_max_items_keeps_the_first_entries_in_document_order(max_items: int) -> 
 
 
 @pytest.mark.parametrize(
-    "name", ["rss20_liveblog_fr.xml", "atom_de.xml", "rss20_mislabelled_cp1252.xml"]
+    "name",
+    [
+        "rss20_liveblog_fr.xml",
+        "atom_de.xml",
+        "rss20_mislabelled_cp1252.xml",
+        "rss20_content_encoded.xml",
+        "atom_summary_content.xml",
+    ],
 )
 def test_fast_path_matches_feedparser_path(name: str) -> None:
     text = decode_body((FIXTURES / name).read_bytes())
@@ -267,3 +274,86 @@ def test_fast_path_matches_feedparser_path(name: str) -> None:
         assert fast is None
         return
     assert fast == slow
+
+
+def test_rss_description_and_content_encoded_are_both_kept() -> None:
+    feed = parse_fixture("rss20_content_encoded.xml", "https://www.wiener-beispiel.at/rss")
+    both, content_only, description_only = feed.entries
+    assert both.summary == "Die Außenminister der OSZE-Staaten treffen sich in Wien."
+    assert both.content is not None
+    assert both.content.startswith("Die Außenminister der OSZE-Staaten treffen sich am Donnerstag")
+    assert "Sergej Lawrow" in both.content and both.content.endswith("Dossier")
+    for markup in ("<", "track(", "steal()", "onclick"):
+        assert markup not in both.content  # plain text: tags and scripts gone
+    # Without a description the summary is still the content (as before); without
+    # content:encoded there is no content.
+    assert content_only.summary == content_only.content
+    assert description_only.content is None
+
+
+@pytest.mark.parametrize(
+    ("name", "summary", "content"),
+    [
+        ("atom_summary_content.xml",
+         "Ministers in Brussels backed a fifteenth package of sanctions.",
+         "Foreign ministers meeting in Brussels on Thursday backed a fifteenth package of "
+         "sanctions against Russia. The package targets vessels of the so-called shadow fleet "
+         "and adds 52 names to the list."),
+        ("jsonfeed_11.json", "SPD und Grüne ringen um den Etat für 2025.",
+         "Lange Nacht im Kanzleramt."),
+        ("jsonfeed_10.json", "Première visite d’un ministre russe dans l’UE depuis 2022. Dossier",
+         "Première visite d’un ministre russe dans l’UE depuis 2022. Dossier"),
+        ("liveblog_list.html", "Le général Brown a parlé à Valeri Gerassimov le 27 novembre.",
+         "Le général Brown a parlé à Valeri Gerassimov le 27 novembre."),
+        ("rss20_liveblog_fr.xml", None, None),
+    ],
+)  # fmt: skip
+def test_full_content_of_each_format(name: str, summary: str | None, content: str | None) -> None:
+    entries = parse_fixture(name, "https://feed.example/feed").entries
+    with_content = [entry for entry in entries if entry.content]
+    if summary is None:
+        assert not with_content
+        return
+    assert (summary, content) in [(entry.summary, entry.content) for entry in with_content]
+
+
+def test_atom_text_content_is_read_as_text() -> None:
+    entry = parse_fixture("atom_summary_content.xml", "https://wire.example.org/").entries[1]
+    expected = "Negotiators opened the first cluster of chapters with Moldova & Ukraine."
+    assert entry.content == expected
+
+
+@pytest.mark.parametrize(
+    ("document", "feed_language", "entry_languages"),
+    [
+        # <dc:language> of the channel, and of an item.
+        ('<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t'
+         "</title><dc:language>it</dc:language><item><guid>a</guid><title>A</title></item>"
+         "<item><guid>b</guid><title>B</title><dc:language>en</dc:language></item>"
+         "</channel></rss>", "it", ["it", "en"]),
+        # xml:lang on the channel (feedparser's path: it tracks xml:lang in scope).
+        ('<rss version="2.0"><channel xml:lang="de"><title>t</title><item><guid>a</guid>'
+         "<title>A</title></item></channel></rss>", None, ["de"]),
+        # Both <language> and <dc:language>: the later one (feedparser's reading).
+        ('<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t'
+         "</title><language>fr</language><dc:language>it</dc:language><item><guid>a</guid>"
+         "<title>A</title></item></channel></rss>", "it", ["it"]),
+        # Atom: xml:lang of the feed, else its <dc:language>; an entry's own wins.
+        ('<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="de"><title>t</title><entry>'
+         '<id>a</id><title>A</title></entry><entry xml:lang="fr"><id>b</id><title>B</title>'
+         "</entry></feed>", "de", ["de", "fr"]),
+        ('<feed xmlns="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+         "<title>t</title><dc:language>pl</dc:language><entry><id>a</id><title>A</title>"
+         "</entry></feed>", "pl", ["pl"]),
+    ],
+)  # fmt: skip
+def test_declared_languages(
+    document: str, feed_language: str | None, entry_languages: list[str]
+) -> None:
+    feed = parse_feed(document.encode(), url="https://feed.example/")
+    assert feed.language == feed_language
+    assert [entry.language for entry in feed.entries] == entry_languages
+    fast = parse_fast(document, url="https://feed.example/", max_items=50)
+    if fast is not None:  # the fast path reads them as feedparser does
+        assert fast == parse_with_feedparser(document.encode(), url="https://feed.example/",
+                                             max_items=50)  # fmt: skip

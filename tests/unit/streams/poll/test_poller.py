@@ -40,11 +40,18 @@ class ScriptedFetcher:
 
     results: list[FetchResult]
     requests: list[tuple[str, str | None]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> FetchResult:
         self.requests.append((url, etag))
+        self.headers.append(dict(headers or {}))
         return self.results.pop(0)
 
 
