@@ -32,6 +32,8 @@ from pydantic_settings import (
 from streams.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path("var")
+_MINUTE_MS = 60_000
+_DAY_MS = 24 * 60 * _MINUTE_MS
 _FEED_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
@@ -91,6 +93,23 @@ class TopicSettings(_Section):
     fingerprinted: str = "items.fingerprinted"
     tags: str = "tags"
     per_tag_topics: bool = True
+    # Topic configs telex sets when it creates a topic and that `telex topics --apply` restores
+    # (streams/topic_configs.py). retention.ms per kind of topic; -1 keeps records forever.
+    raw_retention_ms: int = Field(default=7 * _DAY_MS, ge=-1)
+    enriched_retention_ms: int = Field(default=30 * _DAY_MS, ge=-1)
+    tags_retention_ms: int = Field(default=30 * _DAY_MS, ge=-1)
+    dlq_retention_ms: int = Field(default=30 * _DAY_MS, ge=-1)
+    # compression.type of every topic telex creates ("producer": keep what producers send).
+    compression_type: Literal["zstd", "lz4", "snappy", "gzip", "producer", "uncompressed"] = "zstd"
+
+    @field_validator(
+        "raw_retention_ms", "enriched_retention_ms", "tags_retention_ms", "dlq_retention_ms"
+    )
+    @classmethod
+    def _retention_is_sane(cls, value: int) -> int:
+        if value != -1 and value < _MINUTE_MS:
+            raise ValueError("retention must be -1 (forever) or at least 60000 ms (one minute)")
+        return value
 
 
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")

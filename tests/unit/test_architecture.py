@@ -25,6 +25,7 @@ EDGE = {
 PURE_MODULES = sorted(
     [
         "streams/errors.py",
+        "streams/topic_configs.py",
         "streams/poll/parse.py",
         "streams/poll/identity.py",
         "streams/poll/changes.py",
