@@ -1,4 +1,5 @@
-"""The ``telex`` command line: run, poll, worker, broker, check, enrich, demo-server, feeds."""
+"""The ``telex`` command line: run, poll, worker, broker, check, enrich, demo-server, feeds,
+topics."""
 
 from __future__ import annotations
 
@@ -211,6 +212,58 @@ def run(ctx: click.Context, workers: int, demo: bool, plain: bool) -> None:
     run_pipeline(
         settings, config_path, workers=workers, demo=demo, local_broker=not external, plain=plain
     )
+
+
+TOPICS_WAIT = 10.0  # seconds `telex topics` waits for the broker unless --wait says
+
+
+@cli.command()
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Create missing topics, add missing partitions, set differing configs.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per topic.")
+@_wait_option(f"{TOPICS_WAIT:g}")
+@click.pass_context
+def topics(ctx: click.Context, apply_: bool, as_json: bool, wait: float | None) -> None:
+    """Compare telex's topics with the settings (partitions, replication, configs).
+
+    '!' marks a difference. Exit code 0 when all are in line (after --apply, if given), 1 when
+    differences remain. Partitions are never decreased and replication is never changed.
+    """
+    from agents.tagging.taxonomy import load_taxonomy
+    from streams.kafka import with_broker
+    from streams.topic_configs import as_json as report_json
+    from streams.topic_configs import summary, table
+    from streams.topics import apply_topics, check_topics
+
+    settings = _settings(ctx)
+    slugs = [topic.id for topic in load_taxonomy(settings.worker.taxonomy_path).topics]
+    timeout = TOPICS_WAIT if wait is None else wait
+
+    async def compare() -> tuple[list[str], list[Any]]:
+        reports = await with_broker(
+            settings.kafka, lambda: check_topics(settings, slugs), timeout=timeout
+        )
+        if not apply_ or all(report.in_line for report in reports):
+            return [], reports
+        changes = await apply_topics(settings, slugs)
+        return changes, await check_topics(settings, slugs)
+
+    changes, reports = asyncio.run(compare())
+    for change in changes:
+        click.echo(f"applied: {change}", err=as_json)
+    if as_json:
+        for report in reports:
+            click.echo(orjson.dumps(report_json(report)).decode())
+    else:
+        for line in table(reports):
+            click.echo(line)
+        click.echo(summary(reports))
+    if not all(report.in_line for report in reports):
+        raise SystemExit(1)
 
 
 cli.add_command(feeds)

@@ -69,7 +69,7 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 def test_group_help_lists_every_subcommand() -> None:
     output = CliRunner().invoke(cli, ["--help"]).output
-    for name in ("run", "poll", "worker", "broker", "check", "enrich", "demo-server"):
+    for name in ("run", "poll", "worker", "broker", "check", "enrich", "demo-server", "topics"):
         assert name in output
 
 
@@ -154,7 +154,13 @@ def test_environment_config_file_is_used(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
 @pytest.mark.parametrize(
     "args",
-    [["poll", "--status", "--wait", "0.5"], ["worker", "--wait", "0.5"], ["poll", "--wait", "0.5"]],
+    [
+        ["poll", "--status", "--wait", "0.5"],
+        ["worker", "--wait", "0.5"],
+        ["poll", "--wait", "0.5"],
+        ["topics", "--wait", "0.5"],
+        ["topics", "--apply", "--wait", "0.5"],
+    ],
 )
 def test_no_broker_within_wait_is_one_line(monkeypatch: pytest.MonkeyPatch, args: list[str],
                                            tmp_path: Path) -> None:  # fmt: skip
