@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
@@ -126,3 +127,18 @@ def test_topics_apply_creates_missing_topics_and_adds_partitions(
     applied = telex(config, "--apply")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert f"applied: {names.raw}: partitions 4 -> 6" in applied.stdout
+
+
+async def test_records_on_a_zstd_topic_read_back(settings_factory: Any, drain: Any) -> None:
+    """The broker recompresses what producers send to the topic's zstd: consumers read it."""
+    settings = settings_factory()
+    names = TopicNames.from_settings(settings)
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap)  # no compression
+    await producer.start()
+    try:
+        await producer.send_and_wait(names.raw, b"telex " * 200, key=b"item-1")
+    finally:
+        await producer.stop()
+    [record] = await drain(settings.kafka.bootstrap, names.raw, count=1)
+    assert (record.key, record.value) == (b"item-1", b"telex " * 200)
