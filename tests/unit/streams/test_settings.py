@@ -245,3 +245,42 @@ def test_feed_labels_language_and_feeds_file_are_read(tmp_path: Path) -> None:
     )
     assert settings.poller.feeds_file == tmp_path / "feeds.yaml"
     assert settings.poller.max_content_chars == 5000
+
+
+def test_egress_settings_are_read_and_the_proxy_never_prints() -> None:
+    settings = load_settings(
+        None,
+        poller={
+            "proxy": "http://user:s3cret@proxy.corp:3128",
+            "trust_env": True,
+            "exempt_networks": ["10.1.0.0/16", "fd00::/8"],
+        },
+    )
+    poller = settings.poller
+    assert poller.proxy is not None
+    assert poller.proxy.get_secret_value() == "http://user:s3cret@proxy.corp:3128"
+    assert (poller.trust_env, poller.exempt_networks) == (True, ("10.1.0.0/16", "fd00::/8"))
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(poller.model_dump())
+
+
+def test_egress_defaults_are_off() -> None:
+    poller = load_settings(None).poller
+    assert (poller.proxy, poller.trust_env, poller.exempt_networks) == (None, False, ())
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"exempt_networks": ["10.1.2.3/16"]}, "has host bits set"),
+        ({"exempt_networks": ["intranet"]}, "is not a CIDR network"),
+        ({"exempt_networks": ["0.0.0.0/0"]}, "exempts every address"),
+        ({"proxy": "socks5://proxy.corp:1080"}, "http:// or https:// URL"),
+        ({"proxy": "proxy.corp:3128"}, "http:// or https:// URL"),
+        ({"proxy": "http://user:pw@/"}, "with a host"),
+    ],
+)
+def test_bad_egress_settings_name_the_problem(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match="invalid setting") as caught:
+        load_settings(None, poller=values)
+    assert message in str(caught.value)
+    assert "user:pw" not in str(caught.value)
