@@ -153,6 +153,9 @@ class FeedSettings(_Section):
     # Request headers for feeds behind a token: name -> {env: VAR} or {file: /path}.
     headers: dict[str, HeaderSecret] = Field(default_factory=dict)
     paused: bool = False  # kept with its state, not polled
+    # Opt-in for feeds that ship teasers: fetch each new or revised item's page and put its
+    # main text (trafilatura) into `content` when the feed gave none or a shorter one.
+    fetch_article: bool = False
     # A new value clears the feed's backoff and a 410 stop, once (`telex feeds reset`).
     reset_at: str | None = None
 
@@ -233,6 +236,8 @@ class PollerSettings(_Section):
     # Opt-in: honour HTTP(S)_PROXY, NO_PROXY (and ~/.netrc) from the environment, as aiohttp
     # reads them; `proxy` wins when both are set.
     trust_env: bool = False
+    # At most this many article pages fetched per poll of a `fetch_article` feed.
+    max_articles_per_poll: int = Field(default=10, ge=0, le=100)
     backoff_base_seconds: float = Field(default=30.0, gt=0)
     backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     # 0: parse in one thread of the poller process (enough for 10,000 feeds at 5 minutes);
