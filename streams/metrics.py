@@ -85,6 +85,15 @@ FEED_ERRORS = Counter(
     registry=REGISTRY,
 )
 
+ARTICLE_FETCHES = Counter(
+    "telex_poller_article_fetches",
+    "Article pages fetched for fetch_article feeds, by outcome: ok, a fetch outcome (timeout, "
+    "too_large, refused_address...), not_html, no_text, extract_error, over_limit (not "
+    "fetched: over poller.max_articles_per_poll)",
+    ["feed_id", "outcome"],
+    registry=REGISTRY,
+)
+
 # --- worker -------------------------------------------------------------------------------
 ITEMS_IN = Counter(
     "telex_worker_items_in",

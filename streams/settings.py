@@ -8,6 +8,7 @@ Nothing else in telex reads the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -171,6 +172,9 @@ class FeedSettings(_Section):
     # Request headers for feeds behind a token: name -> {env: VAR} or {file: /path}.
     headers: dict[str, HeaderSecret] = Field(default_factory=dict)
     paused: bool = False  # kept with its state, not polled
+    # Opt-in for feeds that ship teasers: fetch each new or revised item's page and put its
+    # main text (trafilatura) into `content` when the feed gave none or a shorter one.
+    fetch_article: bool = False
     # A new value clears the feed's backoff and a 410 stop, once (`telex feeds reset`).
     reset_at: str | None = None
 
@@ -242,6 +246,17 @@ class PollerSettings(_Section):
     per_host_concurrency: int = Field(default=2, ge=1)
     max_concurrency: int = Field(default=100, ge=1)
     allow_private_addresses: bool = False
+    # CIDR networks the address guard lets through even when private (an intranet feed), and
+    # only those; the guard stays on for every other address.
+    exempt_networks: tuple[str, ...] = ()
+    # Egress proxy for every feed and article request (http:// or https:// URL; credentials in
+    # the URL are allowed and never printed).
+    proxy: SecretStr | None = None
+    # Opt-in: honour HTTP(S)_PROXY, NO_PROXY (and ~/.netrc) from the environment, as aiohttp
+    # reads them; `proxy` wins when both are set.
+    trust_env: bool = False
+    # At most this many article pages fetched per poll of a `fetch_article` feed.
+    max_articles_per_poll: int = Field(default=10, ge=0, le=100)
     backoff_base_seconds: float = Field(default=30.0, gt=0)
     backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     # 0: parse in one thread of the poller process (enough for 10,000 feeds at 5 minutes);
@@ -258,6 +273,31 @@ class PollerSettings(_Section):
             seen.add(feed.id)
             feed.request_headers()  # a secret that cannot be read is a configuration error
         return feeds
+
+    @field_validator("exempt_networks")
+    @classmethod
+    def _networks_are_cidr(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        normalised = []
+        for network in networks:
+            try:
+                parsed = ipaddress.ip_network(network, strict=True)
+            except ValueError as exc:
+                raise ValueError(f"{network!r} is not a CIDR network: {exc}") from None
+            if parsed.prefixlen == 0:
+                raise ValueError(f"{network!r} exempts every address; set allow_private_addresses")
+            normalised.append(str(parsed))
+        return tuple(normalised)
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_is_http_url(cls, proxy: SecretStr | None) -> SecretStr | None:
+        if proxy is None:
+            return None
+        scheme, sep, rest = proxy.get_secret_value().partition("://")
+        host = rest.split("/", 1)[0].rpartition("@")[2]
+        if not sep or scheme.lower() not in {"http", "https"} or not host:
+            raise ValueError("proxy must be an http:// or https:// URL with a host")
+        return proxy
 
 
 class WorkerSettings(_Section):

@@ -67,7 +67,11 @@ _SUCCESSES = frozenset({FetchOutcome.OK, FetchOutcome.NOT_MODIFIED})
 
 @dataclass(frozen=True)
 class FetchSettings:
-    """Fetcher knobs; `exempt_networks` (CIDR) stay reachable while the address guard is on."""
+    """Fetcher knobs; `exempt_networks` (CIDR) stay reachable while the address guard is on.
+
+    Through a proxy, the proxy resolves names: the guard still refuses private literal
+    addresses and local names, and the proxy's own rules decide the rest.
+    """
 
     user_agent: str
     connect_timeout: float = 10
@@ -79,6 +83,9 @@ class FetchSettings:
     max_concurrency: int = 100
     allow_private_addresses: bool = False
     exempt_networks: tuple[str, ...] = ()
+    # Egress proxy URL for every request; trust_env lets aiohttp read HTTP(S)_PROXY/NO_PROXY.
+    proxy: str | None = None
+    trust_env: bool = False
 
 
 def user_agent(version: str, contact_url: str) -> str:
@@ -271,7 +278,9 @@ class Fetcher:
     async def _request(self, progress: _Progress, headers: dict[str, str]) -> FetchResult | None:
         """Send one request; None after moving `progress` to a redirect target."""
         session = self._ensure_session()
-        async with session.get(progress.url, headers=headers, allow_redirects=False) as response:
+        async with session.get(
+            progress.url, headers=headers, allow_redirects=False, proxy=self._settings.proxy
+        ) as response:
             location = response.headers.get("Location")
             if response.status in REDIRECT_STATUSES and location:
                 _advance(progress, response.status, location)
@@ -330,7 +339,7 @@ class Fetcher:
         settings = self._settings
         resolver: AbstractResolver = DefaultResolver()
         if not settings.allow_private_addresses:
-            resolver = GuardedResolver(resolver, self._policy)
+            resolver = GuardedResolver(resolver, self._policy, _proxy_hosts(settings.proxy))
         connector = aiohttp.TCPConnector(resolver=resolver, limit=settings.max_concurrency)
         timeout = aiohttp.ClientTimeout(
             total=None, connect=settings.connect_timeout, sock_read=settings.read_timeout
@@ -345,8 +354,14 @@ class Fetcher:
             },
             auto_decompress=False,  # we decompress ourselves, under the size cap
             cookie_jar=aiohttp.DummyCookieJar(),  # feeds get no cookies: no tracking, no state
-            trust_env=False,
+            trust_env=settings.trust_env,  # proxy variables only when the operator opts in
         )
+
+
+def _proxy_hosts(proxy: str | None) -> frozenset[str]:
+    """The configured proxy's host name: the resolver need not guard what the operator set."""
+    host = URL(proxy).host if proxy else None
+    return frozenset({host}) if host else frozenset()
 
 
 def _origin(url: URL) -> tuple[str, str, int | None]:

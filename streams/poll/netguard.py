@@ -100,7 +100,9 @@ class AddressPolicy:
         return cls(tuple(ipaddress.ip_network(n) for n in networks))
 
     def refuses(self, ip: IPAddress) -> bool:
-        """True if connecting to `ip` is not allowed."""
+        """True if connecting to `ip` is not allowed; metadata endpoints are never exempt."""
+        if ip in METADATA_ADDRESSES:
+            return True
         return address_is_forbidden(ip) and not any(ip in net for net in self.exempt)
 
     def check_url(self, url: URL) -> None:
@@ -126,19 +128,27 @@ class AddressPolicy:
 class GuardedResolver(AbstractResolver):
     """aiohttp resolver that refuses names resolving to any forbidden address.
 
-    The connector connects to exactly the addresses returned here, which were all checked.
+    The connector connects to exactly the addresses returned here, which were all checked,
+    except those of `trusted_hosts`: names the operator configured (the egress proxy).
     """
 
-    def __init__(self, inner: AbstractResolver, policy: AddressPolicy) -> None:
+    def __init__(
+        self,
+        inner: AbstractResolver,
+        policy: AddressPolicy,
+        trusted_hosts: frozenset[str] = frozenset(),
+    ) -> None:
         self._inner = inner
         self._policy = policy
+        self._trusted = frozenset(h.rstrip(".").lower() for h in trusted_hosts)
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         """Resolve with the inner resolver, then check every address."""
         results = await self._inner.resolve(host, port, family)
-        self._policy.check_resolved(host, (r["host"] for r in results))
+        if host.rstrip(".").lower() not in self._trusted:
+            self._policy.check_resolved(host, (r["host"] for r in results))
         return results
 
     async def close(self) -> None:

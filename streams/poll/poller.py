@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from schemas.models import FeedState
 from streams import metrics
+from streams.poll.articles import ArticleLimits, with_article_texts
 from streams.poll.changes import detect_changes
 from streams.poll.fetch import Fetcher, FetchOutcome, FetchResult
 from streams.poll.formats.model import ParsedFeed, ParseError
@@ -330,6 +331,11 @@ class Poller:
             )
             for change in changeset.changes
         ]
+        if feed.fetch_article and items:
+            limits = ArticleLimits(
+                self._settings.max_articles_per_poll, self._settings.max_content_chars
+            )
+            items = await with_article_texts(self._fetcher, items, feed_id=feed_id, limits=limits)
         # Items first, then the state that records them: a crash in between re-sends only them.
         await self._publisher.publish(items)
         new = sum(1 for item in items if item.revision == 1)

@@ -52,6 +52,9 @@ def fetch_settings(poller: PollerSettings, *, allow_private: bool | None = None)
         allow_private_addresses=(
             poller.allow_private_addresses if allow_private is None else allow_private
         ),
+        exempt_networks=poller.exempt_networks,
+        proxy=poller.proxy.get_secret_value() if poller.proxy else None,
+        trust_env=poller.trust_env,
     )
 
 

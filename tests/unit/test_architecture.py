@@ -34,6 +34,7 @@ PURE_MODULES = sorted(
         "streams/poll/schedule.py",
         "streams/poll/http_headers.py",
         "streams/poll/content_encoding.py",
+        "streams/poll/extract.py",
         "streams/local/view.py",
         "streams/local/view_state.py",
         *(str(p.relative_to(ROOT)) for p in (ROOT / "streams/poll/formats").glob("*.py")),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from streams.errors import ConfigError
-from streams.settings import Settings, load_settings
+from streams.settings import FeedSettings, Settings, load_settings
 
 CONFIG = Path(__file__).parents[2] / "fixtures" / "settings" / "telex.yaml"
 
@@ -245,3 +245,46 @@ def test_feed_labels_language_and_feeds_file_are_read(tmp_path: Path) -> None:
     )
     assert settings.poller.feeds_file == tmp_path / "feeds.yaml"
     assert settings.poller.max_content_chars == 5000
+
+
+def test_egress_settings_are_read_and_the_proxy_never_prints() -> None:
+    settings = load_settings(
+        None,
+        poller={
+            "proxy": "http://user:s3cret@proxy.corp:3128",
+            "trust_env": True,
+            "exempt_networks": ["10.1.0.0/16", "fd00::/8"],
+            "feeds": [_feed(fetch_article=True)],
+        },
+    )
+    poller = settings.poller
+    assert poller.proxy is not None
+    assert poller.proxy.get_secret_value() == "http://user:s3cret@proxy.corp:3128"
+    assert (poller.trust_env, poller.exempt_networks) == (True, ("10.1.0.0/16", "fd00::/8"))
+    assert poller.feeds[0].fetch_article and poller.max_articles_per_poll == 10
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(poller.model_dump())
+
+
+def test_egress_defaults_are_off() -> None:
+    poller = load_settings(None).poller
+    assert (poller.proxy, poller.trust_env, poller.exempt_networks) == (None, False, ())
+    assert not FeedSettings(id="x", url="https://example.org/rss").fetch_article
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"exempt_networks": ["10.1.2.3/16"]}, "has host bits set"),
+        ({"exempt_networks": ["intranet"]}, "is not a CIDR network"),
+        ({"exempt_networks": ["0.0.0.0/0"]}, "exempts every address"),
+        ({"proxy": "socks5://proxy.corp:1080"}, "http:// or https:// URL"),
+        ({"proxy": "proxy.corp:3128"}, "http:// or https:// URL"),
+        ({"proxy": "http://user:pw@/"}, "with a host"),
+        ({"max_articles_per_poll": -1}, "poller.max_articles_per_poll"),
+    ],
+)
+def test_bad_egress_settings_name_the_problem(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match="invalid setting") as caught:
+        load_settings(None, poller=values)
+    assert message in str(caught.value)
+    assert "user:pw" not in str(caught.value)

@@ -154,3 +154,62 @@ async def test_resolver_returns_the_checked_public_addresses() -> None:
     assert [r["host"] for r in results] == ["93.184.215.14", "2606:4700::1"]
     await resolver.close()
     assert inner.closed
+
+
+# (exempt networks, URL, allowed): an exemption lets its own network through, and only it.
+EXEMPTION_CASES = [
+    (("10.1.0.0/16",), "http://10.1.2.3/feed", True),
+    (("10.1.0.0/16",), "http://10.9.9.9/feed", False),
+    (("10.1.0.0/16",), "http://127.0.0.1/feed", False),  # loopback still refused
+    (("10.1.0.0/16",), "http://192.168.1.1/feed", False),
+    (("10.1.0.0/16",), "http://167837955/feed", True),  # 10.1.2.3 in decimal
+    (("10.1.0.0/16",), "http://[::ffff:10.1.2.3]/feed", False),  # judged as IPv6 ::ffff:0:0/96
+    (("10.1.0.0/16",), "https://example.org/feed", True),  # public stays allowed
+    (("127.0.0.0/8",), "http://127.0.0.1:8080/feed", True),  # loopback only when exempt
+    (("127.0.0.0/8",), "http://localhost/feed", False),  # local names stay refused
+    (("127.0.0.0/8",), "http://10.1.2.3/feed", False),
+    (("169.254.0.0/16",), "http://169.254.10.1/feed", True),
+    (("169.254.0.0/16",), "http://169.254.169.254/latest/", False),  # metadata never exempt
+    (("100.64.0.0/10",), "http://100.100.100.200/", False),
+    (("fd00::/8",), "http://[fd12::1]/feed", True),
+    (("fd00::/8",), "http://[fd00:ec2::254]/", False),
+    (("fd00::/8",), "http://[fe80::1]/feed", False),
+    ((), "http://10.1.2.3/feed", False),
+    (("10.1.0.0/16", "192.168.7.0/24"), "http://192.168.7.20/feed", True),
+    (("10.1.0.0/16", "192.168.7.0/24"), "http://192.168.8.20/feed", False),
+]
+
+
+@pytest.mark.parametrize(("exempt", "url", "allowed"), EXEMPTION_CASES)
+def test_exempt_networks_allow_only_their_addresses(
+    exempt: tuple[str, ...], url: str, allowed: bool
+) -> None:
+    policy = AddressPolicy.with_exemptions(exempt)
+    if allowed:
+        policy.check_url(URL(url))
+    else:
+        with pytest.raises(ForbiddenAddressError):
+            policy.check_url(URL(url))
+
+
+@pytest.mark.parametrize(
+    ("addresses", "allowed"),
+    [(["10.1.2.3"], True), (["10.1.2.3", "10.9.9.9"], False), (["127.0.0.1"], False)],
+)
+async def test_resolver_applies_the_exemptions(addresses: list[str], allowed: bool) -> None:
+    policy = AddressPolicy.with_exemptions(["10.1.0.0/16"])
+    resolver = GuardedResolver(FakeResolver(addresses), policy)
+    if allowed:
+        assert [r["host"] for r in await resolver.resolve("intranet.example")] == addresses
+    else:
+        with pytest.raises(ForbiddenAddressError):
+            await resolver.resolve("intranet.example")
+
+
+async def test_resolver_trusts_only_the_configured_proxy_host() -> None:
+    resolver = GuardedResolver(
+        FakeResolver(["10.0.0.8"]), AddressPolicy(), trusted_hosts=frozenset({"Proxy.Corp."})
+    )
+    assert [r["host"] for r in await resolver.resolve("proxy.corp")] == ["10.0.0.8"]
+    with pytest.raises(ForbiddenAddressError):
+        await resolver.resolve("feeds.corp")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,13 +84,14 @@ def ok(body: bytes, etag: str = '"v1"') -> FetchResult:
 
 
 def make_poller(
-    results: list[FetchResult],
+    results: list[FetchResult], **feed_options: Any
 ) -> tuple[Poller, Any, RecordingPublisher, RecordingStore, Clock]:
     clock = Clock()
     fetcher = ScriptedFetcher(results)
     publisher = RecordingPublisher()
     store = RecordingStore()
-    settings = PollerSettings(feeds=(FeedSettings(id="live", url=FEED_URL, interval_seconds=60),))
+    feed = FeedSettings(id="live", url=FEED_URL, interval_seconds=60, **feed_options)
+    settings = PollerSettings(feeds=(feed,))
     poller = Poller(settings, fetcher=fetcher, publisher=publisher, store=store,  # type: ignore[arg-type]
                     clock=clock, rng=random.Random(1))  # fmt: skip
     poller.load({})
@@ -231,3 +233,52 @@ def test_ten_thousand_feeds_are_staggered_over_their_interval() -> None:
     # Evenly spread: every 30-second slice of the interval holds about a tenth of the feeds.
     per_slice = [sum(1 for o in offsets if s * 30 <= o < (s + 1) * 30) for s in range(10)]
     assert all(900 <= count <= 1100 for count in per_slice), per_slice
+
+
+ARTICLE_PAGE = (Path(__file__).parents[3] / "fixtures" / "articles" / "article.html").read_bytes()
+LINKED_ITEM = "<item><guid>{0}</guid><title>{1}</title><link>http://news.test/{0}</link>" \
+    "<description>{2}</description></item>"  # fmt: skip
+
+
+def linked_rss(*items: tuple[str, str, str]) -> bytes:
+    return RSS.format(items="\n".join(LINKED_ITEM.format(*i) for i in items)).encode()
+
+
+def page(guid: str) -> FetchResult:
+    return FetchResult(FetchOutcome.OK, 200, f"http://news.test/{guid}", body=ARTICLE_PAGE,
+                       content_type="text/html; charset=utf-8")  # fmt: skip
+
+
+async def test_fetch_article_fills_new_and_revised_items_only() -> None:
+    edited = ("a-1", "Premier", "Texte un, corrigé")
+    first, edit = linked_rss(TWO, ONE), linked_rss(TWO, edited)
+    script = [ok(first), page("a-1"), page("a-2"), ok(first), ok(edit, '"v2"'), page("a-1")]
+    poller, fetcher, publisher, _, _ = make_poller(script, fetch_article=True)
+    runtime = poller.feeds["live"]
+    for outcome in ("ok", "unchanged", "ok"):
+        assert (await poller.poll_feed(runtime)).outcome == outcome
+    urls = [url for url, _ in fetcher.requests]
+    articles = ["http://news.test/a-1", "http://news.test/a-2"]
+    assert urls == [FEED_URL, *articles, FEED_URL, FEED_URL, articles[0]]
+    assert [(i.guid, i.revision) for i in publisher.published] == [("a-1", 1), ("a-2", 1),
+                                                                   ("a-1", 2)]  # fmt: skip
+    for published in publisher.published:
+        assert published.content is not None and "joint headquarters in Kaunas" in published.content
+    assert fetcher.results == []
+
+
+async def test_article_failures_never_fail_the_poll() -> None:
+    refused = FetchResult(FetchOutcome.REFUSED_ADDRESS, None, "http://news.test/a-1",
+                          error="address 10.0.0.1 is not public")  # fmt: skip
+    poller, _, publisher, _, _ = make_poller([ok(linked_rss(ONE)), refused], fetch_article=True)
+    assert (await poller.poll_feed(poller.feeds["live"])).outcome == "ok"
+    assert [(i.guid, i.summary, i.content) for i in publisher.published] == [
+        ("a-1", "Texte un", None)
+    ]
+
+
+async def test_without_fetch_article_no_page_is_fetched() -> None:
+    poller, fetcher, publisher, _, _ = make_poller([ok(linked_rss(TWO, ONE))])
+    await poller.poll_feed(poller.feeds["live"])
+    assert [url for url, _ in fetcher.requests] == [FEED_URL]
+    assert len(publisher.published) == 2
