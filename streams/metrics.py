@@ -7,6 +7,8 @@ statuses and reasons from fixed enums, topics from the taxonomy.
 
 from __future__ import annotations
 
+import contextlib
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, ProcessCollector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -166,3 +168,20 @@ READY = Gauge(
     registry=REGISTRY,
 )
 BUILD = Info("telex_build", "telex version", registry=REGISTRY)
+
+
+def forget_feed(feed_id: str) -> None:
+    """Drop a feed's gauges, so a feed no longer polled raises no stale or backoff alert."""
+    for gauge in (LAST_SUCCESS, FEED_INTERVAL, IN_BACKOFF,
+                  BACKOFF_SINCE, NEXT_POLL):  # fmt: skip
+        with contextlib.suppress(KeyError):
+            gauge.remove(feed_id)
+
+
+def initialise_feed_counters(feed_id: str) -> None:
+    """Export the feed's counters at 0 from the start, so rate() has a series before the first
+    304 or new item (Prometheus' advice for labelled counters of known label values)."""
+    BYTES_DOWNLOADED.labels(feed_id)
+    BYTES_SAVED.labels(feed_id)
+    for kind in ("new", "revised", "churn_suppressed"):
+        ITEMS_EMITTED.labels(feed_id, kind)

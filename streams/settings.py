@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,6 +29,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from streams.config_file import deep_merge, describe_error, read_config_file
 from streams.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path("var")
@@ -374,41 +374,9 @@ class Settings(BaseSettings):
 
 def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
     """Read the config file (if any) and the environment; raise ConfigError naming the key."""
-    file_values = _read_config_file(config_path) if config_path else {}
-    merged = _deep_merge(file_values, overrides)
+    file_values = read_config_file(config_path) if config_path else {}
+    merged = deep_merge(file_values, overrides)
     try:
         return Settings(**merged)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, config_path)) from None
-
-
-def _read_config_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        values = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
-    if not isinstance(values, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of sections at the top")
-    return values
-
-
-def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _describe(exc: ValidationError, path: Path | None) -> str:
-    first = exc.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
-    where = f" in {path}" if path else ""
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"invalid setting {key!r}{where}: {first['msg']}{more}"
+        raise ConfigError(describe_error(exc, config_path)) from None

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -27,13 +25,14 @@ from streams.poll.content_encoding import (
     CappedDecoder,
     ContentEncodingError,
 )
-from streams.poll.http_headers import parse_max_age, parse_retry_after
+from streams.poll.http_headers import conditional_headers, parse_max_age, parse_retry_after
 from streams.poll.netguard import (
     AddressPolicy,
     ForbiddenAddressError,
     GuardedResolver,
     check_scheme,
 )
+from streams.poll.politeness import HostSlots
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -156,28 +155,6 @@ class _Progress:
         return str(self.url) if self.hops and self.permanent_chain else None
 
 
-class HostSlots:
-    """Per-host concurrency cap; a host's semaphore is dropped once nobody uses it."""
-
-    def __init__(self, per_host: int) -> None:
-        self._per_host = per_host
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
-        self._users: Counter[str] = Counter()
-
-    @asynccontextmanager
-    async def hold(self, host: str) -> AsyncIterator[None]:
-        """Hold one of `host`'s slots for the duration of the block."""
-        semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self._per_host))
-        self._users[host] += 1
-        try:
-            async with semaphore:
-                yield
-        finally:
-            self._users[host] -= 1
-            if not self._users[host]:
-                del self._users[host], self._semaphores[host]
-
-
 class Fetcher:
     """One aiohttp ClientSession for the process; use `async with Fetcher(settings) as f`."""
 
@@ -222,7 +199,7 @@ class Fetcher:
             progress = _Progress(URL(url), time_budget=self._settings.total_timeout)
         except ValueError as error:
             return FetchResult(FetchOutcome.REFUSED_ADDRESS, None, url, error=f"bad URL: {error}")
-        conditional = _conditional_headers(etag, last_modified)
+        conditional = conditional_headers(etag, last_modified)
         async with self._all_slots:
             try:
                 return await self._follow(progress, conditional, dict(headers or {}))
@@ -366,16 +343,6 @@ def _proxy_hosts(proxy: str | None) -> frozenset[str]:
 
 def _origin(url: URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host or "", url.port)
-
-
-def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
-    """RFC 9110 13.1: send the stored validators so an unchanged feed costs a 304."""
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    return headers
 
 
 def _advance(progress: _Progress, status: int, location: str) -> None:

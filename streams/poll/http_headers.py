@@ -35,3 +35,13 @@ def parse_max_age(cache_control: str | None) -> int | None:
             seconds = argument.strip().strip('"')
             return int(seconds) if seconds.isascii() and seconds.isdigit() else None
     return None
+
+
+def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """RFC 9110 13.1: send the stored validators so an unchanged feed costs a 304."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers

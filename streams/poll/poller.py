@@ -14,20 +14,26 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from operator import attrgetter
-from typing import Any, Protocol
 
 from schemas.models import FeedState
 from streams import metrics
 from streams.poll.articles import ArticleLimits, with_article_texts
 from streams.poll.changes import detect_changes
+from streams.poll.feed_list import FeedList, FeedListSource
+from streams.poll.feed_state import (
+    SUCCESS_OUTCOMES,
+    FeedRuntime,
+    configured_state,
+    needs_revival,
+    worth_saving,
+)
 from streams.poll.fetch import Fetcher, FetchOutcome, FetchResult
 from streams.poll.formats.model import ParsedFeed, ParseError
 from streams.poll.parse_pool import ParsePool
 from streams.poll.publish import RawPublisher, to_raw_item
-from streams.poll.schedule import PollFeedback, SchedulePolicy, initial_delays, next_poll_delay
+from streams.poll.schedule import PollFeedback, SchedulePolicy, next_poll_delay
 from streams.poll.state import FeedStateStore
 from streams.poll.status import gone_message
 from streams.settings import FeedSettings, PollerSettings
@@ -35,18 +41,7 @@ from streams.settings import FeedSettings, PollerSettings
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-SUCCESS_OUTCOMES = frozenset({"ok", "not_modified", "unchanged"})
-# The fields _worth_saving compares as FeedState.__eq__ would (one tuple each, so the same
-# identity shortcut); timestamps never count and the outcome is compared apart. Three
-# dataclasses.replace calls did this before, ~10% of an unchanged poll's CPU.
-_COMPARED_FIELDS = attrgetter(
-    *(f.name for f in fields(FeedState)
-      if f.compare and f.name not in {"last_success_at", "next_poll_at", "last_outcome"})
-)  # fmt: skip
 _MAX_IDLE_SLEEP = 1.0
-# Feeds added while polling start within this many seconds (spread, so an imported list of
-# hundreds of feeds does not fetch all at once).
-_NEW_FEED_SPREAD = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,28 +54,7 @@ class PollResult:
     published: int = 0
 
 
-@dataclass
-class FeedRuntime:
-    """A feed's config, its persisted state, and what the scheduler knows of it."""
-
-    feed: FeedSettings
-    state: FeedState
-    due: float
-    ttl: float | None = None
-    max_age: float | None = None
-    last_body_size: int = 0
-    in_flight: bool = False
-    unsaved: bool = False
-    removed: bool = False  # taken off the feed list while a poll was in flight
-
-
-class FeedListSource(Protocol):
-    """Where a new feed list comes from while polling (streams.poll.feedlist.FeedFileWatcher)."""
-
-    def check(self) -> tuple[FeedSettings, ...] | None: ...
-
-
-class Poller:
+class Poller(FeedList):
     """Polls every configured feed on its own schedule until stopped."""
 
     def __init__(
@@ -112,104 +86,6 @@ class Poller:
         self._dormant: dict[str, FeedState] = {}
         self._deletions: set[str] = set()  # removed feeds whose tombstone is not written yet
 
-    def load(
-        self, states: dict[str, FeedState], feeds: tuple[FeedSettings, ...] | None = None
-    ) -> None:
-        """Set up each listed feed from its saved state; first polls are staggered over each
-        feed's interval. `feeds` defaults to `poller.feeds`."""
-        self.listed = self._settings.feeds if feeds is None else feeds
-        self._dormant = dict(states)
-        active = [feed for feed in self.listed if not feed.paused]
-        delays = _first_delays(active, self._rng)
-        for feed in active:
-            self._start(feed, delays[feed.id])
-        unlisted = sorted(set(self._dormant) - {feed.id for feed in self.listed})
-        if unlisted:
-            log.warning(
-                "saved state of %d feeds not in the feed list kept (%s); `telex feeds remove ID` "
-                "deletes it", len(unlisted), ", ".join(unlisted[:10]),
-            )  # fmt: skip
-
-    def _start(self, feed: FeedSettings, first_delay: float) -> FeedRuntime:
-        now = self._clock()
-        state = _configured_state(self._dormant.pop(feed.id, None), feed)
-        due = now + first_delay
-        if state.next_poll_at is not None:
-            due = min(due, max(now, state.next_poll_at))
-        runtime = FeedRuntime(feed, state, due)
-        self.feeds[feed.id] = runtime
-        heapq.heappush(self._schedule, (due, feed.id))
-        _initialise_counters(feed.id)
-        metrics.FEED_INTERVAL.labels(feed.id).set(feed.interval_seconds)
-        metrics.NEXT_POLL.labels(feed.id).set(due if not state.gone else 0)
-        metrics.IN_BACKOFF.labels(feed.id).set(1 if state.failures else 0)
-        return runtime
-
-    async def apply_feeds(self, feeds: tuple[FeedSettings, ...]) -> None:
-        """Apply a new feed list without a restart: new feeds start polling within a few
-        seconds, removed feeds stop and their state is deleted, paused feeds stop and keep it,
-        changed settings apply from the next poll (a new URL or reset_at at once)."""
-        listed_ids = {feed.id for feed in feeds}
-        removed = {feed.id for feed in self.listed} - listed_ids
-        self.listed = feeds
-        wanted = {feed.id: feed for feed in feeds if not feed.paused}
-        for feed_id in [feed_id for feed_id in self.feeds if feed_id not in wanted]:
-            await self._stop(feed_id, delete=feed_id in removed)
-        for feed_id in removed & set(self._dormant):  # paused, then removed
-            del self._dormant[feed_id]
-            self._deletions.add(feed_id)
-            log.info("feed removed: feed_id=%s", feed_id)
-        added = [feed for feed in wanted.values() if feed.id not in self.feeds]
-        delays = _first_delays(added, self._rng, spread=_NEW_FEED_SPREAD)
-        for feed in added:
-            how = "resumed" if feed.id in self._dormant else "added"
-            log.info("feed %s: feed_id=%s url=%s", how, feed.id, feed.url)
-            self._deletions.discard(feed.id)
-            self._start(feed, delays[feed.id])
-        for feed in wanted.values():
-            runtime = self.feeds[feed.id]
-            if feed != runtime.feed:
-                self._reconfigure(runtime, feed)
-        await self._write_deletions()
-
-    def _reconfigure(self, runtime: FeedRuntime, feed: FeedSettings) -> None:
-        """New settings for a polled feed: a new URL or reset_at revives it now; a shorter
-        interval pulls its next poll in; anything else applies at its next poll."""
-        old, runtime.feed = runtime.feed, feed
-        log.info("feed settings changed: feed_id=%s", feed.id)
-        metrics.FEED_INTERVAL.labels(feed.id).set(feed.interval_seconds)
-        now = self._clock()
-        due = runtime.due
-        if _needs_revival(runtime.state, feed):
-            due = now
-        elif feed.interval_seconds < old.interval_seconds:
-            due = min(due, now + feed.interval_seconds)
-        if due < runtime.due and not runtime.in_flight:
-            runtime.due = due
-            heapq.heappush(self._schedule, (due, feed.id))
-            metrics.NEXT_POLL.labels(feed.id).set(due)
-
-    async def _stop(self, feed_id: str, *, delete: bool) -> None:
-        runtime = self.feeds.pop(feed_id)
-        log.info("feed %s: feed_id=%s", "removed" if delete else "paused", feed_id)
-        _forget_metrics(feed_id)
-        if not delete:
-            self._dormant[feed_id] = runtime.state
-        elif runtime.in_flight:
-            runtime.removed = True  # poll_feed deletes the state once the poll has ended
-        else:
-            self._deletions.add(feed_id)
-
-    async def _write_deletions(self) -> None:
-        """Tombstone removed feeds' states; those the broker refuses are tried again later."""
-        for feed_id in sorted(self._deletions):
-            try:
-                await self._store.delete(feed_id)
-            except Exception as exc:  # the broker may be restarting; polling must go on
-                log.warning("state of removed feed not deleted yet: feed_id=%s (%s)", feed_id, exc)
-                return
-            self._deletions.discard(feed_id)
-
     async def run(self, stop: asyncio.Event, feed_list: FeedListSource | None = None) -> None:
         """Poll due feeds until `stop` is set, applying `feed_list`'s changes as they come;
         lets polls in flight finish (bounded)."""
@@ -228,17 +104,6 @@ class Poller:
         if tasks:
             await asyncio.wait(tasks, timeout=30.0)
 
-    async def _check_feed_list(self, feed_list: FeedListSource) -> None:
-        try:
-            feeds = feed_list.check()
-            if feeds is not None:
-                await self.apply_feeds(feeds)
-                log.info("feed list reloaded: %d feeds, %d polled", len(feeds), len(self.feeds))
-            elif self._deletions:
-                await self._write_deletions()
-        except Exception:  # a bug here must not stop the polling of the feeds already listed
-            log.exception("feed list reload failed; keeping the current list")
-
     def _pop_due(self, now: float) -> list[FeedRuntime]:
         """Feeds due by `now`, from a heap of due times: a wake-up costs O(due * log n)."""
         due: list[FeedRuntime] = []
@@ -249,14 +114,14 @@ class Poller:
             # (or its feed was removed). A stopped feed (410) waits for a new URL or a reset.
             if runtime is None or when != runtime.due or runtime.in_flight:
                 continue
-            if not runtime.state.gone or _needs_revival(runtime.state, runtime.feed):
+            if not runtime.state.gone or needs_revival(runtime.state, runtime.feed):
                 due.append(runtime)
         return due
 
     async def poll_feed(self, runtime: FeedRuntime) -> PollResult:
         """One refresh of one feed, then its state saved and its next poll scheduled."""
         saved = runtime.state
-        runtime.state = _configured_state(runtime.state, runtime.feed)
+        runtime.state = configured_state(runtime.state, runtime.feed)
         try:
             result = await self._refresh(runtime)
         except Exception as exc:  # a bug must cost one feed one poll, not the poller
@@ -270,7 +135,7 @@ class Poller:
             if runtime.removed:
                 self._deletions.add(runtime.feed.id)
                 await self._write_deletions()
-            elif _needs_revival(runtime.state, runtime.feed):
+            elif needs_revival(runtime.state, runtime.feed):
                 runtime.due = self._clock()  # reset or new URL while this poll was in flight
             if not runtime.removed and runtime.due != float("inf"):
                 heapq.heappush(self._schedule, (runtime.due, runtime.feed.id))
@@ -431,7 +296,7 @@ class Poller:
         metrics.IN_BACKOFF.labels(feed_id).set(1 if state.failures else 0)
         metrics.BACKOFF_SINCE.labels(feed_id).set(state.backoff_since or 0)
         metrics.NEXT_POLL.labels(feed_id).set(runtime.due if delay is not None else 0)
-        if runtime.unsaved or _worth_saving(saved, state):
+        if runtime.unsaved or worth_saving(saved, state):
             await self._save(runtime)
 
     async def _save(self, runtime: FeedRuntime) -> None:
@@ -453,75 +318,6 @@ class Poller:
 
     def status(self) -> list[FeedState]:
         return [runtime.state for runtime in self.feeds.values()]
-
-
-def _configured_state(state: FeedState | None, feed: FeedSettings) -> FeedState:
-    """The saved state as the feed's settings want it: a new feed starts from its URL; a URL
-    changed in the feed list, or a new reset_at, starts again without backoff or 410 stop."""
-    if state is None:
-        state = FeedState(feed.id, feed.url)
-    if state.configured_url != feed.url:
-        state = replace(state, url=feed.url, configured_url=feed.url, etag=None,
-                        last_modified=None, **_REVIVED)  # fmt: skip
-    if feed.reset_at is not None and feed.reset_at != state.reset_at:
-        state = replace(state, reset_at=feed.reset_at, **_REVIVED)
-    return state
-
-
-def _needs_revival(state: FeedState, feed: FeedSettings) -> bool:
-    return state.configured_url != feed.url or (
-        feed.reset_at is not None and feed.reset_at != state.reset_at
-    )
-
-
-# What a reset clears: the run of failures, its backoff and a 410 stop.
-_REVIVED: dict[str, Any] = {
-    "failures": 0, "backoff_since": None, "gone": False, "last_error": None, "next_poll_at": None,
-}  # fmt: skip
-
-
-def _first_delays(
-    feeds: list[FeedSettings], rng: random.Random, spread: float | None = None
-) -> dict[str, float]:
-    """Stagger feeds of the same interval over that interval (or `spread` seconds if shorter;
-    one pass per interval)."""
-    by_interval: dict[float, list[str]] = {}
-    for feed in feeds:
-        by_interval.setdefault(feed.interval_seconds, []).append(feed.id)
-    delays: dict[str, float] = {}
-    for interval, ids in by_interval.items():
-        window = interval if spread is None else min(interval, spread)
-        delays |= initial_delays(ids, window, rng)
-    return delays
-
-
-def _forget_metrics(feed_id: str) -> None:
-    """Drop a feed's gauges, so a feed no longer polled raises no stale or backoff alert."""
-    for gauge in (metrics.LAST_SUCCESS, metrics.FEED_INTERVAL, metrics.IN_BACKOFF,
-                  metrics.BACKOFF_SINCE, metrics.NEXT_POLL):  # fmt: skip
-        with contextlib.suppress(KeyError):
-            gauge.remove(feed_id)
-
-
-def _worth_saving(before: FeedState, after: FeedState) -> bool:
-    """Save when anything but timestamps (or one success kind for another) changed.
-
-    So a 304 or an unchanged body writes nothing: 10,000 feeds polling cost no state traffic.
-    """
-    if _COMPARED_FIELDS(before) != _COMPARED_FIELDS(after):
-        return True
-    both_succeeded = (before.last_outcome in SUCCESS_OUTCOMES
-                      and after.last_outcome in SUCCESS_OUTCOMES)  # fmt: skip
-    return not both_succeeded and before.last_outcome != after.last_outcome
-
-
-def _initialise_counters(feed_id: str) -> None:
-    """Export the feed's counters at 0 from the start, so rate() has a series before the first
-    304 or new item (Prometheus' advice for labelled counters of known label values)."""
-    metrics.BYTES_DOWNLOADED.labels(feed_id)
-    metrics.BYTES_SAVED.labels(feed_id)
-    for kind in ("new", "revised", "churn_suppressed"):
-        metrics.ITEMS_EMITTED.labels(feed_id, kind)
 
 
 async def _sleep_until(stop: asyncio.Event, seconds: float) -> None:

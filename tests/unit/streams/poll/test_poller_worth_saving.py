@@ -6,7 +6,8 @@ import random
 from dataclasses import replace
 
 from schemas.models import FeedState
-from streams.poll.poller import SUCCESS_OUTCOMES, _worth_saving
+from streams.poll.feed_state import SUCCESS_OUTCOMES
+from streams.poll.feed_state import worth_saving as _worth_saving
 
 _VALUES: dict[str, list[object]] = {
     "url": ["https://a.example/rss", "https://b.example/rss"],
