@@ -21,7 +21,6 @@ from schemas.models import FeedState
 from streams import metrics
 from streams.poll.articles import ArticleLimits, with_article_texts
 from streams.poll.changes import detect_changes
-from streams.poll.feed_list import FeedList, FeedListSource
 from streams.poll.feed_state import (
     SUCCESS_OUTCOMES,
     FeedRuntime,
@@ -33,6 +32,7 @@ from streams.poll.fetch import Fetcher, FetchOutcome, FetchResult
 from streams.poll.formats.model import ParsedFeed, ParseError
 from streams.poll.parse_pool import ParsePool
 from streams.poll.publish import RawPublisher, to_raw_item
+from streams.poll.roster import FeedListSource, FeedRoster
 from streams.poll.schedule import PollFeedback, SchedulePolicy, next_poll_delay
 from streams.poll.state import FeedStateStore
 from streams.poll.status import gone_message
@@ -54,7 +54,7 @@ class PollResult:
     published: int = 0
 
 
-class Poller(FeedList):
+class Poller(FeedRoster):
     """Polls every configured feed on its own schedule until stopped."""
 
     def __init__(

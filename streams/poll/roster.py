@@ -1,5 +1,6 @@
-"""How the poller's feed list changes while it polls: feeds loaded from their saved states at
-start, then new feed lists applied without a restart (added, removed, paused, reconfigured)."""
+"""The poller's roster of feeds and how it changes while it polls: feeds loaded from their
+saved states at start, then new feed lists (streams.poll.feedlist) applied without a restart:
+added, removed, paused, reconfigured."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class FeedListSource(Protocol):
     def check(self) -> tuple[FeedSettings, ...] | None: ...
 
 
-class FeedList:
+class FeedRoster:
     """The listed feeds of a `Poller` (its base class): the ones polled (`feeds`), the saved
     states of those not polled, and the tombstones still to write."""
 
